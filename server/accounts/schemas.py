@@ -1,0 +1,166 @@
+"""Request and response schemas for owners, houses, memberships and staff."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from ..schemas import LocalDateTime, PageArgs, Phone, Text, mask_phone, page_of
+from . import rules
+
+MemberRole = ma.fields.String(required=True, validate=validate.OneOf(list(rules.MEMBER_ROLES)))
+
+
+class CommunityOut(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+
+
+class HouseOut(ma.Schema):
+    id = ma.fields.Integer()
+    community = ma.fields.Nested(CommunityOut)
+    building = ma.fields.Function(lambda h: h.building.code)
+    unit = ma.fields.String()
+    room = ma.fields.String()
+    floor = ma.fields.Integer(allow_none=True)
+    area_m2 = ma.fields.Decimal(as_string=True, allow_none=True)
+    label = ma.fields.String()
+
+
+class MembershipOut(ma.Schema):
+    id = ma.fields.Integer()
+    house = ma.fields.Nested(HouseOut)
+    role = ma.fields.String()
+    role_label = ma.fields.Function(lambda m: rules.MEMBER_ROLES[m.role])
+    status = ma.fields.String()
+    status_label = ma.fields.Function(lambda m: rules.MEMBERSHIP_STATUSES[m.status])
+    name = ma.fields.String()
+    pending_reason = ma.fields.String(allow_none=True)
+    reject_reason = ma.fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    reviewed_at = LocalDateTime(allow_none=True)
+
+
+class OwnerOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    phone_verified = ma.fields.Function(lambda o: o.phone_verified_at is not None)
+
+
+class StaffOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.String()
+    community = ma.fields.Nested(CommunityOut)
+    department = ma.fields.String()
+    department_label = ma.fields.Function(lambda s: rules.DEPARTMENTS[s.department])
+    role = ma.fields.String()
+    role_label = ma.fields.Function(lambda s: rules.ROLES[s.role])
+    skills = ma.fields.List(ma.fields.String())
+    on_duty = ma.fields.Boolean()
+    active = ma.fields.Boolean()
+    mp_bound = ma.fields.Function(lambda s: bool(s.mp_openid))
+    oa_bound = ma.fields.Function(lambda s: bool(s.oa_openid))
+
+
+class MeOut(ma.Schema):
+    user = ma.fields.Nested(OwnerOut)
+    houses = ma.fields.List(ma.fields.Nested(MembershipOut))
+    staff = ma.fields.Nested(StaffOut, allow_none=True)
+
+
+class PhoneIn(ma.Schema):
+    code = Text(128, required=True, min_length=1, metadata={"description": "getPhoneNumber 按钮返回的 code"})
+
+
+class BindIn(ma.Schema):
+    community_code = Text(32, required=True, min_length=1)
+    building = Text(20, required=True, min_length=1)
+    unit = Text(10, required=True, min_length=1)
+    room = Text(10, required=True, min_length=1)
+    name = Text(50, required=True, min_length=1)
+    phone = Phone(required=True)
+    role = MemberRole
+
+
+class MemberIn(ma.Schema):
+    name = Text(50, required=True, min_length=1)
+    phone = Phone(required=True)
+    role = ma.fields.String(required=True, validate=validate.OneOf(["family", "tenant"]))
+
+
+class MemberOut(MembershipOut):
+    phone = ma.fields.Function(lambda m: mask_phone(m.phone))
+
+
+class InvitationOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.Function(lambda e: mask_phone(e.phone))
+    role = ma.fields.String()
+    role_label = ma.fields.Function(lambda e: rules.MEMBER_ROLES[e.role])
+
+
+class MembersOut(ma.Schema):
+    members = ma.fields.List(ma.fields.Nested(MemberOut))
+    invited = ma.fields.List(ma.fields.Nested(InvitationOut))
+
+
+# -- staff side --------------------------------------------------------------------------------------
+
+class BindingArgs(PageArgs):
+    status = ma.fields.String(validate=validate.OneOf(list(rules.MEMBERSHIP_STATUSES)))
+
+
+class ReviewerOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class BindingOut(MembershipOut):
+    phone = ma.fields.String()
+    phone_verified = ma.fields.Function(
+        lambda m: m.owner.phone_verified_at is not None and m.owner.phone == m.phone)
+    reviewed_by = ma.fields.Nested(ReviewerOut, allow_none=True)
+
+
+BindingPage = page_of(BindingOut, "BindingPage")
+
+
+class RejectIn(ma.Schema):
+    reason = Text(200, required=True, min_length=1)
+
+
+class StaffCreateIn(ma.Schema):
+    name = Text(50, required=True, min_length=1)
+    phone = Phone(required=True)
+    department = ma.fields.String(required=True, validate=validate.OneOf(list(rules.DEPARTMENTS)))
+    role = ma.fields.String(required=True, validate=validate.OneOf(list(rules.ROLES)))
+    skills = ma.fields.List(Text(20, min_length=1), load_default=list, validate=validate.Length(max=20))
+    on_duty = ma.fields.Boolean(load_default=False)
+    mp_openid = Text(64, allow_none=True, load_default=None)
+    password = Text(64, min_length=8, load_only=True)
+
+
+class StaffUpdateIn(ma.Schema):
+    name = Text(50, min_length=1)
+    phone = Phone()
+    department = ma.fields.String(validate=validate.OneOf(list(rules.DEPARTMENTS)))
+    role = ma.fields.String(validate=validate.OneOf(list(rules.ROLES)))
+    skills = ma.fields.List(Text(20, min_length=1), validate=validate.Length(max=20))
+    on_duty = ma.fields.Boolean()
+    active = ma.fields.Boolean()
+    mp_openid = Text(64, allow_none=True)
+    password = Text(64, min_length=8, load_only=True)
+
+
+class StaffArgs(ma.Schema):
+    department = ma.fields.String(validate=validate.OneOf(list(rules.DEPARTMENTS)))
+    on_duty = ma.fields.Boolean()
+
+
+class OaBindingOut(ma.Schema):
+    token = ma.fields.String(metadata={"description": "一次性绑定码（24 小时内有效）"})
+    scene = ma.fields.String(metadata={"description": "二维码场景值 bind:<token>"})
+    qr_url = ma.fields.String(allow_none=True, metadata={"description": "公众号带参二维码图片地址"})
+    expires_at = LocalDateTime()

@@ -1,0 +1,103 @@
+"""App factory: config, extensions, blueprints, error handlers, CLI. Nothing happens at import time."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import load_config
+from .extensions import db, init_redis, migrate
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_path=os.path.join(os.path.dirname(os.path.dirname(__file__)), "instance"))
+    app.config.update(load_config(overrides=overrides))
+    app.config.update(
+        API_TITLE="物业服务中心 API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        # Served from the swagger-ui-bundle package: the docs work without reaching a CDN.
+        OPENAPI_SWAGGER_UI_URL="/api/v1/docs/assets/",
+        API_SPEC_OPTIONS={"components": {"securitySchemes": {
+            "bearerAuth": {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/login 返回的 token"},
+        }}},
+    )
+    if app.config["TRUSTED_PROXIES"]:
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from .logs import configure_logging, init_request_logging
+
+    configure_logging(app.config["LOG_LEVEL"])
+    init_request_logging(app)
+
+    _init_database(app)
+    init_redis(app)
+
+    from .outbox import init_outbox
+
+    init_outbox()
+    _register_api(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    # Import every model module so metadata (and Alembic autogenerate) sees all tables.
+    from .accounts import models as _accounts  # noqa: F401
+    from .auth import models as _auth  # noqa: F401
+    from . import outbox as _outbox  # noqa: F401
+    from .wechat import models as _wechat  # noqa: F401
+
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite"):
+        # Several processes (web, worker, cron) share the embedded database: wait for locks, use WAL.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+    else:
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    if uri.startswith("sqlite"):
+        from sqlalchemy import event
+
+        with app.app_context():
+            event.listen(db.engine, "connect", _sqlite_pragmas)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def _register_api(app: Flask) -> None:
+    from . import errors
+    from .accounts.routes import me, staff_blp
+    from .api import Api
+    from .auth.routes import blp as auth_blp
+    from .ops import health_blp
+    from .wechat.routes import audit, official, subs
+
+    import swagger_ui_bundle
+    from flask import send_from_directory
+
+    @app.get("/api/v1/docs/assets/<path:filename>")
+    def swagger_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
+
+    api = Api(app)
+    for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official):
+        api.register_blueprint(blp)
+    errors.register_error_handlers(app)
+    app.extensions["api"] = api

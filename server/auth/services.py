@@ -1,0 +1,133 @@
+"""Sign-in (mini-program code or admin password), tokens, sign-out, and who is calling."""
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from werkzeug.security import check_password_hash
+
+from .. import ratelimit
+from ..accounts.models import Owner, Staff
+from ..errors import Forbidden, Unauthorized, UpstreamError, ValidationFailed
+from ..extensions import db
+from ..timeutil import as_utc, utcnow
+from ..wechat.client import WeChatError, miniprogram
+from . import tokens
+from .models import AuthSession
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Identity:
+    session: AuthSession
+    owner: Owner | None
+    staff: Staff | None
+
+
+def _issue(kind: str, *, owner: Owner | None = None, staff: Staff | None = None,
+           session_key: str | None = None) -> tuple[str, AuthSession]:
+    now = utcnow()
+    session = AuthSession(
+        id=secrets.token_hex(16), kind=kind, owner_id=owner.id if owner else None,
+        staff_id=staff.id if staff else None, session_key=session_key, ip=ratelimit.client_ip(),
+        created_at=now, expires_at=now + timedelta(seconds=current_app.config["TOKEN_TTL"]),
+    )
+    db.session.add(session)
+    return tokens.sign(current_app.config["SECRET_KEY"], session.id), session
+
+
+def login_with_code(code: str) -> tuple[str, AuthSession, Owner, Staff | None]:
+    """code2Session -> the owner (created on first login) and, if this openid is a staff member's, the staff."""
+    cfg = current_app.config
+    ratelimit.hit("login-ip", ratelimit.client_ip(), cfg["RATE_LOGIN_IP"])
+    try:
+        result = miniprogram().code_to_session(code)
+    except WeChatError as err:
+        if err.transient:
+            raise UpstreamError() from err
+        raise ValidationFailed("登录凭证无效或已过期，请重新进入小程序",
+                               fields={"code": ["登录凭证无效或已过期"]}, code="invalid_code") from err
+    openid = result.get("openid") if isinstance(result, dict) else None
+    if not openid:
+        raise UpstreamError("微信登录失败，请稍后再试")
+    ratelimit.hit("login-openid", openid, cfg["RATE_LOGIN_OPENID"])
+
+    owner = db.session.scalar(select(Owner).where(Owner.openid == openid))
+    if owner is None:
+        owner = Owner(openid=openid)
+        db.session.add(owner)
+    if result.get("unionid"):
+        owner.unionid = result["unionid"]
+    owner.last_login_at = utcnow()
+    db.session.flush()
+    staff = db.session.scalar(select(Staff).where(Staff.mp_openid == openid, Staff.active.is_(True)))
+    token, session = _issue("mp", owner=owner, staff=staff, session_key=result.get("session_key"))
+    return token, session, owner, staff
+
+
+def login_with_password(phone: str, password: str) -> tuple[str, AuthSession, Staff]:
+    ratelimit.hit("staff-login-ip", ratelimit.client_ip(), current_app.config["RATE_STAFF_LOGIN_IP"])
+    staff = db.session.scalar(select(Staff).where(Staff.phone == phone))
+    if not staff or not staff.password_hash or not check_password_hash(staff.password_hash, password):
+        raise Unauthorized("手机号或密码错误", code="bad_credentials")
+    if not staff.active:
+        raise Forbidden("该员工账号已停用", code="staff_inactive")
+    token, session = _issue("password", staff=staff)
+    return token, session, staff
+
+
+def logout(identity: Identity) -> None:
+    identity.session.revoked_at = utcnow()
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def current_identity() -> Identity:
+    """The caller, from the Bearer token; 401 when missing, forged, expired or revoked. Cached per request."""
+    if "identity" in g:
+        return g.identity
+    token = _bearer()
+    if not token:
+        raise Unauthorized("请先登录", code="token_missing")
+    sid = tokens.unsign(current_app.config["SECRET_KEY"], token)
+    session = db.session.get(AuthSession, sid) if sid else None
+    if session is None:
+        raise Unauthorized("登录凭证无效，请重新登录", code="token_invalid")
+    if session.revoked_at is not None:
+        raise Unauthorized("已退出登录，请重新登录", code="token_revoked")
+    if as_utc(session.expires_at) <= utcnow():
+        raise Unauthorized("登录已过期，请重新登录", code="token_expired")
+    g.identity = Identity(session=session, owner=session.owner, staff=session.staff)
+    return g.identity
+
+
+def require_owner() -> Owner:
+    identity = current_identity()
+    if identity.owner is None:
+        raise Forbidden("请使用小程序登录", code="owner_only")
+    return identity.owner
+
+
+def require_staff(*, roles: set[str] | None = None, departments: set[str] | None = None) -> Staff:
+    identity = current_identity()
+    staff = identity.staff
+    if staff is None:
+        raise Forbidden("仅限物业员工使用", code="staff_only")
+    if not staff.active:
+        raise Forbidden("该员工账号已停用", code="staff_inactive")
+    if roles and staff.role not in roles:
+        raise Forbidden("您的岗位不能进行此操作", code="role_forbidden")
+    if departments and staff.department not in departments:
+        raise Forbidden("您的部门不能进行此操作", code="department_forbidden")
+    return staff

@@ -1,0 +1,170 @@
+"""Settings: the one place that reads the environment.
+
+Every setting is declared once in SETTINGS with its default and meaning; `load_config()` reads
+`WUYE_<NAME>` from the environment, and `flask config env-example` prints deploy/env.example from the
+same list, so the documentation cannot drift from the code. `DATABASE_URL` and `REDIS_URL` (the names
+hosting platforms and docker-compose set) are honoured when the prefixed names are absent.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Callable
+
+PREFIX = "WUYE_"
+SANDBOX_BASE = "http://127.0.0.1:8090/"
+WECHAT_BASE = "https://api.weixin.qq.com/"
+DEV_SECRET_KEY = "dev-secret-key-change-me"
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int_list(value: str) -> list[int]:
+    return [int(part) for part in value.split(",") if part.strip()]
+
+
+def _rate(value: str) -> tuple[int, int]:
+    """'20/60' -> (20 requests, 60 seconds)."""
+    count, _, seconds = value.partition("/")
+    return int(count), int(seconds or 60)
+
+
+def _json_dict(value: str) -> dict:
+    parsed = json.loads(value) if value.strip() else {}
+    if not isinstance(parsed, dict):
+        raise ValueError("expected a JSON object")
+    return parsed
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+    parse: Callable[[str], Any] = str
+    secret: bool = False
+    alias: str | None = None  # unprefixed fallback name
+
+
+SETTINGS: list[Setting] = [
+    Setting("ENV", "development", "development | production | test. production refuses default secrets "
+            "and the sandbox as WeChat."),
+    Setting("SECRET_KEY", DEV_SECRET_KEY, "Signs owner and staff tokens. Long random string in production.",
+            secret=True),
+    Setting("DATABASE_URL", "sqlite:///wuye.db", "SQLAlchemy URL. Production: "
+            "postgresql+psycopg://user:pass@host:5432/wuye. Relative SQLite paths are under instance/.",
+            alias="DATABASE_URL", secret=True),
+    Setting("REDIS_URL", "redis://127.0.0.1:6379/0", "Redis for RQ queues, token cache, locks and rate limits.",
+            alias="REDIS_URL", secret=True),
+    Setting("TIMEZONE", "Asia/Shanghai", "Time zone in which times are shown to people (stored in UTC)."),
+    Setting("LOG_LEVEL", "INFO", "Python log level for the API, workers and periodic jobs."),
+    Setting("TOKEN_TTL", "604800", "Lifetime of owner/staff API tokens, seconds (default 7 days).", int),
+    Setting("MAX_UPLOAD_MB", "10", "Largest request body accepted, MB (nginx client_max_body_size should "
+            "match).", int),
+    Setting("WECHAT_API_BASE", None, "Base URL of WeChat's API. Default https://api.weixin.qq.com/ in "
+            "production, the local sandbox http://127.0.0.1:8090/ otherwise."),
+    Setting("WECHAT_TIMEOUT", "5", "Seconds before a WeChat API call is abandoned (then retried).", float),
+    Setting("WECHAT_RETRIES", "2", "In-process retries of a WeChat call after -1, HTTP 5xx or a timeout.", int),
+    Setting("MP_APPID", "wx-demo-mp", "Mini-program AppID."),
+    Setting("MP_SECRET", "demo-mp-secret", "Mini-program AppSecret.", secret=True),
+    Setting("MP_STATE", "formal", "miniprogram_state of subscribe messages: formal | trial | developer."),
+    Setting("OA_APPID", "wx-demo-oa", "Official account (service account) AppID, for staff pushes."),
+    Setting("OA_SECRET", "demo-oa-secret", "Official account AppSecret.", secret=True),
+    Setting("OA_TOKEN", "demo-oa-token", "Official account server-callback Token (plain-text mode).",
+            secret=True),
+    Setting("SUBSCRIBE_TEMPLATES", "{}", "JSON object: subscribe-message template key -> template_id chosen in "
+            "the mini-program console, e.g. {\"binding_result\": \"AbC...\"}. Unlisted keys use the "
+            "sandbox ids.", _json_dict),
+    Setting("OA_TEMPLATES", "{}", "JSON object: official-account template key -> template_id.", _json_dict),
+    Setting("BINDING_REQUIRE_VERIFIED_PHONE", "true", "Approve a house binding at once only when the phone "
+            "matches the roster AND is the caller's WeChat-verified phone (POST /api/v1/me/phone).", _bool),
+    Setting("RATE_LOGIN_IP", "30/60", "Logins allowed per client IP: count/seconds.", _rate),
+    Setting("RATE_LOGIN_OPENID", "10/60", "Logins allowed per openid: count/seconds.", _rate),
+    Setting("RATE_BIND_OWNER", "10/3600", "House-binding requests per owner: count/seconds.", _rate),
+    Setting("RATE_BIND_IP", "60/3600", "House-binding requests per client IP: count/seconds.", _rate),
+    Setting("RATE_STAFF_LOGIN_IP", "20/300", "Admin-page password logins per client IP: count/seconds.", _rate),
+    Setting("TRUSTED_PROXIES", "1", "Number of reverse proxies in front of the API (for the client IP in "
+            "rate limits and logs).", int),
+    Setting("OUTBOX_MAX_ATTEMPTS", "8", "Attempts of a background job before it is marked failed.", int),
+    Setting("OUTBOX_BACKOFF", "10,30,60,300,900,1800,3600", "Seconds to wait before retry 1, 2, ... of a "
+            "failed job (the last value repeats).", _int_list),
+    Setting("OUTBOX_STALE_SECONDS", "60", "A pending job unseen by Redis for this long is re-enqueued by the "
+            "sweeper.", int),
+    Setting("JOB_TIMEOUT", "300", "Seconds a single background job may run.", int),
+    Setting("QUEUE_PREFIX", "", "Prefix for RQ queue names (lets several deployments share one Redis).", str),
+]
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def load_config(environ: dict[str, str] | None = None, overrides: dict[str, Any] | None = None) -> dict:
+    """Build the Flask config mapping from the environment plus explicit overrides (tests)."""
+    env = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    cfg: dict[str, Any] = {}
+    for s in SETTINGS:
+        if s.name in overrides:
+            cfg[s.name] = overrides.pop(s.name)
+            continue
+        raw = env.get(PREFIX + s.name)
+        if raw is None and s.alias:
+            raw = env.get(s.alias)
+        if raw is None:
+            raw = s.default
+        try:
+            cfg[s.name] = s.parse(raw) if raw is not None else None
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{PREFIX}{s.name}: {exc}") from exc
+    cfg.update(overrides)
+
+    production = cfg["ENV"] == "production"
+    if not cfg["WECHAT_API_BASE"]:
+        cfg["WECHAT_API_BASE"] = WECHAT_BASE if production else SANDBOX_BASE
+    if not cfg["WECHAT_API_BASE"].endswith("/"):
+        cfg["WECHAT_API_BASE"] += "/"
+    if production:
+        if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32:
+            raise ConfigError(f"{PREFIX}SECRET_KEY must be set to a random string of 32+ characters")
+        if cfg["DATABASE_URL"].startswith("sqlite"):
+            raise ConfigError(f"{PREFIX}DATABASE_URL must point at PostgreSQL in production")
+
+    # Flask / extension keys derived from ours.
+    cfg.setdefault("SQLALCHEMY_DATABASE_URI", cfg["DATABASE_URL"])
+    cfg.setdefault("MAX_CONTENT_LENGTH", cfg["MAX_UPLOAD_MB"] * 1024 * 1024)
+    cfg.setdefault("TESTING", cfg["ENV"] == "test")
+    cfg.setdefault("JSON_AS_ASCII", False)
+    return cfg
+
+
+def env_example() -> str:
+    """deploy/env.example, generated from SETTINGS."""
+    lines = [
+        "# Settings of the property service center backend. Every variable is optional unless marked;",
+        "# the value shown is the default. Generated by `flask config env-example` -- edit server/config.py.",
+        "",
+    ]
+    for s in SETTINGS:
+        lines.append(f"# {s.help}")
+        if s.alias:
+            lines.append(f"# ({s.alias} is read when {PREFIX}{s.name} is not set.)")
+        if s.secret and s.name != "DATABASE_URL" and s.name != "REDIS_URL":
+            lines.append("# Secret: set it in production, never commit it.")
+        lines.append(f"{PREFIX}{s.name}={s.default if s.default is not None else ''}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def redacted(cfg: dict) -> dict:
+    """The config with secrets hidden, for `flask config show` and logs."""
+    out = {}
+    for s in SETTINGS:
+        value = cfg.get(s.name)
+        out[s.name] = "***" if s.secret and value else value
+    return out

@@ -1,0 +1,81 @@
+"""Demo data for `make run` / `flask demo load`: community `demo` (示例小区) with houses, a roster and a
+full staff. Loaded through the same roster import and models the product uses."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from sqlalchemy import select
+from werkzeug.security import generate_password_hash
+
+from .accounts import roster
+from .accounts.models import CalendarDay, Community, Staff
+from .extensions import db
+
+DEMO_PASSWORD = "demo12345"
+
+RESIDENTS = {  # (building, unit, room) -> (name, phone, role)
+    ("1", "1", "101"): ("张三", "13800000001", "owner"),
+    ("1", "1", "102"): ("李四", "13800000002", "owner"),
+    ("2", "1", "201"): ("王五", "13800000003", "owner"),
+    ("3", "2", "602"): ("赵六", "13800000004", "tenant"),
+}
+
+STAFF = [  # name, phone, department, role, skills, mini-program openid
+    ("刘芳", "13900000001", "service_center", "receptionist", [], "demo-reception"),
+    ("陈静", "13900000002", "service_center", "cashier", [], "demo-cashier"),
+    ("王建国", "13900000003", "service_center", "manager", [], "demo-manager"),
+    ("孙工", "13900000004", "engineering", "supervisor", ["water", "electricity", "doors_windows"], "demo-eng-lead"),
+    ("周师傅", "13900000005", "engineering", "worker", ["water", "electricity"], "demo-eng-1"),
+    ("吴师傅", "13900000006", "engineering", "worker", ["electricity", "doors_windows"], "demo-eng-2"),
+    ("郑主管", "13900000007", "cleaning", "supervisor", ["cleaning", "greening"], "demo-clean-lead"),
+    ("冯阿姨", "13900000008", "cleaning", "worker", ["cleaning"], "demo-clean-1"),
+    ("何阿姨", "13900000009", "cleaning", "worker", ["cleaning", "greening"], "demo-clean-2"),
+]
+
+HOLIDAYS = [(date(2027, 1, 1), "元旦")]
+
+
+def roster_csv() -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["community_code", "building", "unit", "room", "floor", "area_m2", "name", "phone", "role"])
+    for building in ("1", "2", "3"):
+        for unit in ("1", "2"):
+            for floor in range(1, 7):
+                for door in (1, 2):
+                    room = f"{floor}{door:02d}"
+                    area = "89.50" if door == 1 else "120.00"
+                    name, phone, role = RESIDENTS.get((building, unit, room), ("", "", ""))
+                    writer.writerow(["demo", building, unit, room, floor, area, name, phone, role])
+    return out.getvalue()
+
+
+def load(force: bool = False) -> bool:
+    """Create the demo community unless it exists. Returns True when something was loaded."""
+    if not force and db.session.scalar(select(Community).where(Community.code == "demo")):
+        return False
+    community = db.session.scalar(select(Community).where(Community.code == "demo"))
+    if community is None:
+        community = Community(code="demo", name="示例小区")
+        db.session.add(community)
+        db.session.flush()
+    for day, name in HOLIDAYS:
+        if not db.session.scalar(select(CalendarDay).where(CalendarDay.community_id == community.id,
+                                                           CalendarDay.day == day)):
+            db.session.add(CalendarDay(community_id=community.id, day=day, kind="holiday", name=name))
+    report = roster.import_csv(roster_csv())
+    if report.rejected:
+        raise RuntimeError(f"demo roster rejected rows: {report.rejected}")
+    password = generate_password_hash(DEMO_PASSWORD)
+    for name, phone, department, role, skills, openid in STAFF:
+        staff = db.session.scalar(select(Staff).where(Staff.phone == phone))
+        if staff is None:
+            staff = Staff(phone=phone)
+            db.session.add(staff)
+        staff.community_id, staff.name, staff.department, staff.role = community.id, name, department, role
+        staff.skills, staff.on_duty, staff.active = skills, True, True
+        staff.mp_openid, staff.oa_openid, staff.password_hash = openid, "oa-" + openid, password
+    db.session.commit()
+    return True

@@ -1,0 +1,49 @@
+"""Every message template the product sends, in one list.
+
+Subscribe templates (owners, mini-program) and template messages (staff, official account) are chosen
+in WeChat's consoles; their ids differ per account and come from config (WUYE_SUBSCRIBE_TEMPLATES /
+WUYE_OA_TEMPLATES, key -> id). The `default_id` is what the sandbox and the demo use. The data keys
+(thing1, time2...) must match the fields of the template chosen in the console.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+
+@dataclass(frozen=True)
+class Template:
+    key: str
+    title: str  # as shown in WeChat (Chinese)
+    fields: dict[str, str] = field(default_factory=dict)  # data key -> what it carries (documentation)
+    page: str = ""  # mini-program page opened from the message
+
+    @property
+    def default_id(self) -> str:
+        return "tpl-" + self.key.replace("_", "-")
+
+
+SUBSCRIBE: dict[str, Template] = {t.key: t for t in [
+    Template("binding_result", "房屋绑定审核结果",
+             {"thing1": "房屋", "phrase2": "审核结果", "thing3": "说明", "time4": "审核时间"},
+             "pages/houses/index"),
+]}
+
+OFFICIAL: dict[str, Template] = {t.key: t for t in [
+    Template("binding_review", "业主绑定待审核",
+             {"thing1": "房屋", "thing2": "申请人", "time3": "申请时间"},
+             "pages/staff/bindings/index"),
+]}
+
+
+def subscribe_id(key: str) -> str:
+    return current_app.config["SUBSCRIBE_TEMPLATES"].get(key) or SUBSCRIBE[key].default_id
+
+
+def official_id(key: str) -> str:
+    return current_app.config["OA_TEMPLATES"].get(key) or OFFICIAL[key].default_id
+
+
+def subscribe_by_id() -> dict[str, Template]:
+    return {subscribe_id(key): tpl for key, tpl in SUBSCRIBE.items()}
