@@ -170,7 +170,7 @@ def redis_conn():
 def clean_state(request):
     """Empty tables and our Redis db after each test that used the app."""
     uses_app = "app" in request.fixturenames
-    conn = request.getfixturevalue("redis_conn") if uses_app else None
+    rconn = request.getfixturevalue("redis_conn") if uses_app else None
     yield
     if not uses_app:
         return
@@ -182,7 +182,7 @@ def clean_state(request):
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    conn.flushdb()
+    rconn.flushdb()
 
 
 @pytest.fixture
