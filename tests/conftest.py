@@ -169,12 +169,12 @@ def redis_conn():
 @pytest.fixture(autouse=True)
 def clean_state(request):
     """Empty tables and our Redis db after each test that used the app."""
-    uses_app = "app" in request.fixturenames
-    rconn = request.getfixturevalue("redis_conn") if uses_app else None
-    yield
-    if not uses_app:
+    if "app" not in request.fixturenames:
+        yield
         return
     app = request.getfixturevalue("app")
+    rconn = request.getfixturevalue("redis_conn")
+    yield
     from server.extensions import db
 
     with app.app_context():
