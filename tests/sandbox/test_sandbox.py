@@ -54,19 +54,19 @@ class FakeClock:
 
 
 @pytest.fixture
-def app() -> Flask:
+def sandbox_app() -> Flask:
     return create_sandbox_app(CONFIG)
 
 
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(sandbox_app: Flask) -> FlaskClient:
+    return sandbox_app.test_client()
 
 
 @pytest.fixture
-def clock(app: Flask) -> FakeClock:
+def clock(sandbox_app: Flask) -> FakeClock:
     fake = FakeClock()
-    app.extensions["sandbox"].clock = fake
+    sandbox_app.extensions["sandbox"].clock = fake
     return fake
 
 
@@ -624,8 +624,8 @@ def test_message_filters_and_clearing(client: FlaskClient) -> None:
     assert query()[0] > ids[-1]  # ids keep increasing, so since_id pollers stay correct
 
 
-def test_many_messages_are_held_and_queried_quickly(app: Flask, client: FlaskClient) -> None:
-    state: SandboxState = app.extensions["sandbox"]
+def test_many_messages_are_held_and_queried_quickly(sandbox_app: Flask, client: FlaskClient) -> None:
+    state: SandboxState = sandbox_app.extensions["sandbox"]
     started = time.monotonic()
     for number in range(100_000):
         state.add_subscribe_message(
