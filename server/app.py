@@ -31,6 +31,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         n = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
+    app.json.ensure_ascii = False  # Chinese stays readable in responses (and smaller)
 
     from .logs import configure_logging, init_request_logging
 

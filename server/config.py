@@ -139,7 +139,6 @@ def load_config(environ: dict[str, str] | None = None, overrides: dict[str, Any]
     cfg.setdefault("SQLALCHEMY_DATABASE_URI", cfg["DATABASE_URL"])
     cfg.setdefault("MAX_CONTENT_LENGTH", cfg["MAX_UPLOAD_MB"] * 1024 * 1024)
     cfg.setdefault("TESTING", cfg["ENV"] == "test")
-    cfg.setdefault("JSON_AS_ASCII", False)
     return cfg
 
 

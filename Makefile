@@ -1,0 +1,48 @@
+# Two commands: `make run` (the whole stack with demo data) and `make test` (the full suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export FLASK_APP := server.app:create_app
+export PATH := $(BIN):$(PATH)
+
+.PHONY: run test install services migrate env-example bench clean
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+# API :8000, RQ worker (--with-scheduler), the periodic-job process, WeChat sandbox :8090, and Redis
+# when none answers at the configured URL. Ctrl-C stops them all.
+run: install
+	flask db upgrade
+	flask demo load
+	@procs="web worker cron sandbox"; \
+	if ! python -m jobs.redis_check; then \
+	  if command -v redis-server >/dev/null; then procs="redis $$procs"; \
+	  else echo "Redis is not reachable and redis-server is not installed (set WUYE_REDIS_URL)"; exit 1; fi; \
+	fi; \
+	exec honcho start -f Procfile $$procs
+
+# The whole suite against this machine's PostgreSQL and Redis (started when down).
+test: install services
+	python -m pytest
+
+services:
+	@bash .ci/services.sh
+
+migrate: install
+	flask db upgrade
+
+env-example: install
+	flask config env-example > deploy/env.example
+
+bench: install services
+	python tests/bench/bench_api.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
