@@ -1,0 +1,107 @@
+"""Sign-in, tokens (expired, forged, revoked), staff login, rate limits."""
+from datetime import timedelta
+
+from server.auth import tokens
+from server.auth.models import AuthSession
+from server.extensions import db
+from server.timeutil import utcnow
+from tests.conftest import bearer
+
+
+def test_login_creates_owner_and_returns_token_without_session_key(client, sandbox, demo):
+    res = client.post("/api/v1/auth/login", json={"code": "dev:new-owner"})
+    body = res.get_json()
+    assert res.status_code == 200
+    assert set(body) == {"token", "expires_at", "user", "houses", "staff"}
+    assert body["staff"] is None and body["houses"] == []
+    assert "session_key" not in res.get_data(as_text=True)
+    assert body["expires_at"].endswith("+08:00")
+    me = client.get("/api/v1/me", headers=bearer(body["token"]))
+    assert me.status_code == 200 and me.get_json()["user"]["id"] == body["user"]["id"]
+    assert [c["path"] for c in sandbox.calls()] == ["/sns/jscode2session"]  # no token fetch for login
+
+
+def test_second_login_is_the_same_owner(client, demo):
+    first = client.post("/api/v1/auth/login", json={"code": "dev:same"}).get_json()
+    second = client.post("/api/v1/auth/login", json={"code": "dev:same"}).get_json()
+    assert first["user"]["id"] == second["user"]["id"]
+    assert first["token"] != second["token"]
+
+
+def test_staff_openid_logs_in_as_staff_too(client, demo):
+    body = client.post("/api/v1/auth/login", json={"code": "dev:demo-eng-1"}).get_json()
+    assert body["staff"]["name"] == "周师傅"
+    assert body["staff"]["department"] == "engineering" and body["staff"]["department_label"] == "工程部"
+    assert client.get("/api/v1/staff/me", headers=bearer(body["token"])).get_json()["role"] == "worker"
+
+
+def test_invalid_code_is_a_clear_422(client, demo):
+    res = client.post("/api/v1/auth/login", json={"code": "not-a-code"})
+    assert res.status_code == 422
+    err = res.get_json()["error"]
+    assert err["code"] == "invalid_code" and "code" in err["fields"]
+
+
+def test_wechat_down_is_502_not_500(client, sandbox, demo):
+    sandbox.fault(kind="http_500", count=5, path="/sns/jscode2session")
+    res = client.post("/api/v1/auth/login", json={"code": "dev:someone"})
+    assert res.status_code == 502
+    assert res.get_json()["error"]["code"] == "upstream_error"
+
+
+def test_login_input_errors(client, demo):
+    assert client.post("/api/v1/auth/login", json={}).get_json()["error"]["fields"] == {"code": ["必填"]}
+    assert client.post("/api/v1/auth/login", json={"code": 5}).status_code == 422
+    res = client.post("/api/v1/auth/login", json={"code": "x" * 129})
+    assert res.get_json()["error"]["fields"]["code"] == ["长度应在 1 到 128 之间"]
+    res = client.post("/api/v1/auth/login", data="{not json", content_type="application/json")
+    assert res.status_code == 400 and res.get_json()["error"]["code"] == "bad_request"
+    res = client.post("/api/v1/auth/login", json={"code": "dev:x", "price": 1})
+    assert res.get_json()["error"]["fields"] == {"price": ["不支持的字段"]}
+
+
+def test_missing_forged_expired_and_revoked_tokens(app, client, login):
+    assert client.get("/api/v1/me").get_json()["error"]["code"] == "token_missing"
+    assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    forged = tokens.sign("another-secret", "deadbeef" * 4)
+    res = client.get("/api/v1/me", headers=bearer(forged))
+    assert res.status_code == 401 and res.get_json()["error"]["code"] == "token_invalid"
+
+    headers = login("owner-x")
+    with app.app_context():
+        session = db.session.query(AuthSession).one()
+        session.expires_at = utcnow() - timedelta(seconds=1)
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=headers).get_json()["error"]["code"] == "token_expired"
+
+    headers = login("owner-y")
+    assert client.post("/api/v1/auth/logout", headers=headers).status_code == 204
+    res = client.get("/api/v1/me", headers=headers)
+    assert res.status_code == 401 and res.get_json()["error"]["code"] == "token_revoked"
+
+
+def test_staff_password_login(client, demo):
+    res = client.post("/api/v1/auth/staff-login", json={"phone": "13900000003", "password": "demo12345"})
+    assert res.status_code == 200
+    token = res.get_json()["token"]
+    assert client.get("/api/v1/staff/me", headers=bearer(token)).get_json()["name"] == "王建国"
+    # A password session is staff-only: owner endpoints refuse it.
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 403
+    bad = client.post("/api/v1/auth/staff-login", json={"phone": "13900000003", "password": "wrong"})
+    assert bad.status_code == 401 and bad.get_json()["error"]["message"] == "手机号或密码错误"
+    assert client.post("/api/v1/auth/staff-login", json={"phone": "123", "password": "x"}).status_code == 422
+
+
+def test_login_rate_limited_per_ip_and_per_openid(app, client, demo, monkeypatch):
+    monkeypatch.setitem(app.config, "RATE_LOGIN_OPENID", (2, 60))
+    for _ in range(2):
+        assert client.post("/api/v1/auth/login", json={"code": "dev:busy"}).status_code == 200
+    res = client.post("/api/v1/auth/login", json={"code": "dev:busy"})
+    assert res.status_code == 429 and int(res.headers["Retry-After"]) > 0
+    assert res.get_json()["error"]["code"] == "rate_limited"
+    assert client.post("/api/v1/auth/login", json={"code": "dev:calm"}).status_code == 200
+
+    monkeypatch.setitem(app.config, "RATE_LOGIN_IP", (1, 60))
+    other_ip = {"REMOTE_ADDR": "127.0.0.9"}
+    assert client.post("/api/v1/auth/login", json={"code": "dev:a1"}, environ_base=other_ip).status_code == 200
+    assert client.post("/api/v1/auth/login", json={"code": "dev:a2"}, environ_base=other_ip).status_code == 429

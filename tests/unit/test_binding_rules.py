@@ -1,0 +1,49 @@
+from server.accounts.rules import RosterPerson, decide_binding, house_label, normalize_name, valid_phone
+
+ROSTER = [RosterPerson("张三", "13800000001", "owner"), RosterPerson("李小四", "13800000002", "tenant")]
+
+
+def decide(**kw):
+    args = dict(name="张三", phone="13800000001", role="owner", roster=ROSTER, verified_phone="13800000001",
+                require_verified_phone=True)
+    args.update(kw)
+    return decide_binding(**args)
+
+
+def test_match_with_verified_phone_is_approved():
+    assert decide().status == "approved"
+
+
+def test_spaces_in_names_do_not_matter():
+    assert decide(name=" 张 三 ").status == "approved"
+    assert normalize_name("张 三") == "张三"
+
+
+def test_unverified_phone_waits_when_required():
+    d = decide(verified_phone=None)
+    assert (d.status, d.reason) == ("pending", "手机号未经微信验证")
+    assert decide(verified_phone="13900000000").status == "pending"
+
+
+def test_unverified_phone_is_enough_when_not_required():
+    assert decide(verified_phone=None, require_verified_phone=False).status == "approved"
+
+
+def test_unknown_person_waits():
+    assert decide(name="王五", phone="13800000009").reason == "未在业主名册中"
+
+
+def test_known_phone_other_name_waits():
+    assert decide(name="王五").reason == "姓名与登记信息不符"
+
+
+def test_role_must_match_roster():
+    d = decide(role="tenant")
+    assert d.status == "pending" and "业主" in d.reason
+
+
+def test_phone_validation_and_labels():
+    assert valid_phone("13800000001")
+    assert not valid_phone("1380000000")
+    assert not valid_phone("23800000001")
+    assert house_label("1", "2", "301") == "1栋2单元301"
