@@ -53,8 +53,10 @@ class OutboxJob(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-def job_id(row_id: int) -> str:
-    return f"outbox-{row_id}"
+def job_id(row_id: int, attempts: int = 0) -> str:
+    """RQ job id of a row's next run. A retry gets its own id: it is pushed while the failing run still
+    holds the previous one."""
+    return f"outbox-{row_id}" if not attempts else f"outbox-{row_id}-r{attempts}"
 
 
 def queue_name(name: str) -> str:
@@ -76,7 +78,7 @@ def add(func: str, *, queue: str = "default", delay: timedelta | None = None, at
 
 
 def _remember(session: Session, row: OutboxJob) -> None:
-    session.info.setdefault("outbox", []).append((row.id, row.queue, row.available_at))
+    session.info.setdefault("outbox", []).append((row.id, row.queue, row.available_at, row.attempts or 0))
 
 
 def _after_commit(session: Session) -> None:
@@ -96,12 +98,12 @@ def init_outbox() -> None:
         event.listen(db.session, "after_rollback", _after_rollback)
 
 
-def push_many(rows: list[tuple[int, str, datetime]]) -> int:
+def push_many(rows: list[tuple[int, str, datetime, int]]) -> int:
     """Push rows to RQ; stops at the first Redis failure (the sweeper will pick up the rest)."""
     pushed = 0
-    for row_id, queue, available_at in rows:
+    for row_id, queue, available_at, attempts in rows:
         try:
-            push(row_id, queue, available_at)
+            push(row_id, queue, available_at, attempts)
             pushed += 1
         except redis.RedisError as exc:
             log.warning("Redis unavailable (%s); %d job(s) left for the outbox sweeper",
@@ -110,11 +112,11 @@ def push_many(rows: list[tuple[int, str, datetime]]) -> int:
     return pushed
 
 
-def push(row_id: int, queue: str, available_at: datetime) -> bool:
+def push(row_id: int, queue: str, available_at: datetime, attempts: int = 0) -> bool:
     """Put one row on its RQ queue unless RQ already holds it live. True if pushed."""
     conn = get_redis()
     q = Queue(queue_name(queue), connection=conn)
-    jid = job_id(row_id)
+    jid = job_id(row_id, attempts)
     options = dict(job_id=jid, unique=True, result_ttl=300, failure_ttl=7 * 24 * 3600,
                    job_timeout=current_app.config["JOB_TIMEOUT"], description=f"outbox {row_id}")
     for _ in range(2):
@@ -193,24 +195,24 @@ def sweep(limit: int = 1000) -> dict:
 
     grace = now - timedelta(seconds=cfg["OUTBOX_STALE_SECONDS"])
     rows = db.session.execute(
-        select(OutboxJob.id, OutboxJob.queue, OutboxJob.available_at, OutboxJob.created_at)
+        select(OutboxJob.id, OutboxJob.queue, OutboxJob.available_at, OutboxJob.created_at, OutboxJob.attempts)
         .where(OutboxJob.status == "pending", OutboxJob.available_at <= now)
         .order_by(OutboxJob.id).limit(limit)
     ).all()
     db.session.rollback()  # end the read transaction before talking to Redis
     pushed = 0
     conn = get_redis()
-    for row_id, queue, available_at, created_at in rows:
-        # Rows younger than the grace period are normally being pushed by their own commit hook.
-        if as_utc(created_at) > grace and as_utc(available_at) > grace:
+    for row_id, queue, available_at, created_at, attempts in rows:
+        # A brand-new row is normally being pushed by its own commit hook right now.
+        if attempts == 0 and as_utc(created_at) > grace:
             continue
         try:
-            status = Job.fetch(job_id(row_id), connection=conn).get_status(refresh=False)
+            status = Job.fetch(job_id(row_id, attempts), connection=conn).get_status(refresh=False)
         except NoSuchJobError:
             status = None
         if status in LIVE_STATUSES:
             continue
-        if push(row_id, queue, available_at):
+        if push(row_id, queue, available_at, attempts):
             pushed += 1
     if pushed or revived:
         log.info("outbox sweep: re-pushed %d, revived %d", pushed, revived)

@@ -158,6 +158,9 @@ def app(sandbox_server):
     application = create_app(test_config(sandbox_server.base))
     with application.app_context():
         upgrade()  # the real migrations, not create_all: they are what production runs
+    from jobs import context
+
+    context.set_app(application)  # job functions called directly in tests run in this app
     return application
 
 
