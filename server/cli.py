@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from .accounts.rules import DEPARTMENTS, ROLES
 from .extensions import db
 
 
@@ -96,6 +97,38 @@ def config_show() -> None:
         click.echo(f"WUYE_{key}={value}")
 
 
+@staff_cli.command("create")
+@click.argument("community_code")
+@click.argument("phone")
+@click.argument("name")
+@click.option("--department", type=click.Choice(list(DEPARTMENTS)), default="service_center", show_default=True)
+@click.option("--role", type=click.Choice(list(ROLES)), default="manager", show_default=True)
+def staff_create(community_code: str, phone: str, name: str, department: str, role: str) -> None:
+    """Create a staff member with an admin-page password (how the first manager of a community is made)."""
+    from .accounts.models import Community, Staff
+    from .accounts.rules import valid_phone
+
+    community = db.session.scalar(select(Community).where(Community.code == community_code))
+    if community is None:
+        raise click.ClickException(f"小区 {community_code} 不存在（先运行 flask community create）")
+    if not valid_phone(phone):
+        raise click.ClickException("手机号格式有误（11 位手机号）")
+    if db.session.scalar(select(Staff).where(Staff.phone == phone)):
+        raise click.ClickException(f"手机号 {phone} 已是员工账号")
+    password = _read_password()
+    db.session.add(Staff(community_id=community.id, phone=phone, name=name, department=department, role=role,
+                         on_duty=True, password_hash=generate_password_hash(password)))
+    db.session.commit()
+    click.echo(f"已创建员工 {name}（{DEPARTMENTS[department]}{ROLES[role]}），可用手机号和密码登录管理后台")
+
+
+def _read_password() -> str:
+    password = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("密码：")
+    if len(password) < 8:
+        raise click.ClickException("密码至少 8 位")
+    return password
+
+
 @staff_cli.command("set-password")
 @click.argument("phone")
 def staff_set_password(phone: str) -> None:
@@ -105,10 +138,7 @@ def staff_set_password(phone: str) -> None:
     staff = db.session.scalar(select(Staff).where(Staff.phone == phone))
     if staff is None:
         raise click.ClickException(f"没有手机号为 {phone} 的员工")
-    password = sys.stdin.readline().strip() if not sys.stdin.isatty() else getpass.getpass("新密码：")
-    if len(password) < 8:
-        raise click.ClickException("密码至少 8 位")
-    staff.password_hash = generate_password_hash(password)
+    staff.password_hash = generate_password_hash(_read_password())
     db.session.commit()
     click.echo(f"已设置 {staff.name} 的密码")
 

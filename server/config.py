@@ -130,16 +130,36 @@ def load_config(environ: dict[str, str] | None = None, overrides: dict[str, Any]
     if not cfg["WECHAT_API_BASE"].endswith("/"):
         cfg["WECHAT_API_BASE"] += "/"
     if production:
-        if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32:
-            raise ConfigError(f"{PREFIX}SECRET_KEY must be set to a random string of 32+ characters")
-        if cfg["DATABASE_URL"].startswith("sqlite"):
-            raise ConfigError(f"{PREFIX}DATABASE_URL must point at PostgreSQL in production")
+        _check_production(cfg)
 
     # Flask / extension keys derived from ours.
     cfg.setdefault("SQLALCHEMY_DATABASE_URI", cfg["DATABASE_URL"])
     cfg.setdefault("MAX_CONTENT_LENGTH", cfg["MAX_UPLOAD_MB"] * 1024 * 1024)
     cfg.setdefault("TESTING", cfg["ENV"] == "test")
     return cfg
+
+
+def _check_production(cfg: dict) -> None:
+    """Refuse to run production on demo values: every one of these would fail quietly later."""
+    problems = []
+    if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be a random string of 32+ characters")
+    if cfg["DATABASE_URL"].startswith("sqlite"):
+        problems.append("DATABASE_URL must point at PostgreSQL")
+    if cfg["WECHAT_API_BASE"] == SANDBOX_BASE:
+        problems.append("WECHAT_API_BASE is the local sandbox")
+    for name in ("MP_APPID", "MP_SECRET", "OA_APPID", "OA_SECRET", "OA_TOKEN"):
+        if cfg[name] == BY_NAME[name].default:
+            problems.append(f"{name} is still the demo value")
+    # Imported here: the template list is product code, config only checks every key has an id.
+    from .wechat.templates import OFFICIAL, SUBSCRIBE
+
+    for setting, templates in (("SUBSCRIBE_TEMPLATES", SUBSCRIBE), ("OA_TEMPLATES", OFFICIAL)):
+        missing = sorted(set(templates) - set(cfg[setting]))
+        if missing:
+            problems.append(f"{setting} lacks template ids for: {', '.join(missing)}")
+    if problems:
+        raise ConfigError("production settings: " + "; ".join(f"{PREFIX}{p}" for p in problems))
 
 
 def env_example() -> str:

@@ -107,3 +107,12 @@ def test_config_show_hides_secrets(app):
 def test_community_create(app):
     assert run(app, "community", "create", "hill", "山景苑").exit_code == 0
     assert run(app, "community", "create", "hill", "山景苑").exit_code != 0
+
+
+def test_staff_create_makes_the_first_manager(app, client, community):
+    res = run(app, "staff", "create", "lake", "13900000055", "湖畔经理", input="first-pass-1\n")
+    assert res.exit_code == 0, res.output
+    login = client.post("/api/v1/auth/staff-login", json={"phone": "13900000055", "password": "first-pass-1"})
+    assert login.status_code == 200 and login.get_json()["staff"]["role"] == "manager"
+    assert run(app, "staff", "create", "lake", "13900000055", "重复", input="first-pass-1\n").exit_code != 0
+    assert run(app, "staff", "create", "nowhere", "13900000056", "某", input="first-pass-1\n").exit_code != 0

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from .. import ratelimit
@@ -27,8 +28,10 @@ LIVE = ("pending", "approved")
 # -- owner -------------------------------------------------------------------------------------------
 
 def my_memberships(owner: Owner) -> list[HouseMembership]:
+    house = joinedload(HouseMembership.house)
     return list(db.session.scalars(
         select(HouseMembership).where(HouseMembership.owner_id == owner.id, HouseMembership.status != "unbound")
+        .options(house.joinedload(House.building), house.joinedload(House.community))
         .order_by(HouseMembership.id)
     ))
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from flask import current_app, g, request
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash
 
 from .. import ratelimit
@@ -101,7 +102,9 @@ def current_identity() -> Identity:
     if not token:
         raise Unauthorized("请先登录", code="token_missing")
     sid = tokens.unsign(current_app.config["SECRET_KEY"], token)
-    session = db.session.get(AuthSession, sid) if sid else None
+    # One query for the session and both identities: this runs on every authenticated request.
+    session = db.session.get(AuthSession, sid, options=[joinedload(AuthSession.owner), joinedload(AuthSession.staff)]) \
+        if sid else None
     if session is None:
         raise Unauthorized("登录凭证无效，请重新登录", code="token_invalid")
     if session.revoked_at is not None:

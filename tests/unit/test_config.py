@@ -22,14 +22,31 @@ def test_prefixed_names_win_over_platform_names():
     assert cfg["REDIS_URL"] == "redis://x/1"
 
 
-def test_production_requires_a_secret_and_postgres_and_talks_to_wechat():
-    with pytest.raises(ConfigError):
-        load_config(environ={"WUYE_ENV": "production"})
-    with pytest.raises(ConfigError):
-        load_config(environ={"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40})
-    cfg = load_config(environ={"WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40,
-                               "WUYE_DATABASE_URL": "postgresql+psycopg://db/wuye"})
+PRODUCTION = {
+    "WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40, "WUYE_DATABASE_URL": "postgresql+psycopg://db/wuye",
+    "WUYE_MP_APPID": "wx1234", "WUYE_MP_SECRET": "s1", "WUYE_OA_APPID": "wx5678", "WUYE_OA_SECRET": "s2",
+    "WUYE_OA_TOKEN": "t", "WUYE_SUBSCRIBE_TEMPLATES": '{"binding_result": "A1"}',
+    "WUYE_OA_TEMPLATES": '{"binding_review": "B1"}',
+}
+
+
+def test_production_with_every_setting_talks_to_wechat():
+    cfg = load_config(environ=PRODUCTION)
     assert cfg["WECHAT_API_BASE"] == WECHAT_BASE
+
+
+@pytest.mark.parametrize("name,value,complaint", [
+    ("WUYE_SECRET_KEY", "short", "SECRET_KEY"),
+    ("WUYE_DATABASE_URL", "sqlite:///x.db", "PostgreSQL"),
+    ("WUYE_WECHAT_API_BASE", SANDBOX_BASE, "sandbox"),
+    ("WUYE_MP_SECRET", "demo-mp-secret", "MP_SECRET is still the demo value"),
+    ("WUYE_OA_TOKEN", "demo-oa-token", "OA_TOKEN"),
+    ("WUYE_SUBSCRIBE_TEMPLATES", "{}", "binding_result"),
+    ("WUYE_OA_TEMPLATES", "{}", "binding_review"),
+])
+def test_production_refuses_demo_values(name, value, complaint):
+    with pytest.raises(ConfigError, match=complaint):
+        load_config(environ={**PRODUCTION, name: value})
 
 
 def test_bad_values_name_the_setting():
