@@ -58,6 +58,7 @@ def _init_database(app: Flask) -> None:
     from .auth import models as _auth  # noqa: F401
     from . import outbox as _outbox  # noqa: F401
     from .wechat import models as _wechat  # noqa: F401
+    from .uploads import models as _uploads  # noqa: F401
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
@@ -88,6 +89,7 @@ def _register_api(app: Flask) -> None:
     from .api import Api
     from .auth.routes import blp as auth_blp
     from .ops import health_blp
+    from .uploads.routes import blp as uploads_blp
     from .wechat.routes import audit, official, subs
 
     import swagger_ui_bundle
@@ -98,7 +100,7 @@ def _register_api(app: Flask) -> None:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
     api = Api(app)
-    for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official):
+    for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp):
         api.register_blueprint(blp)
     errors.register_error_handlers(app)
     app.extensions["api"] = api

@@ -62,8 +62,12 @@ SETTINGS: list[Setting] = [
     Setting("TIMEZONE", "Asia/Shanghai", "Time zone in which times are shown to people (stored in UTC)."),
     Setting("LOG_LEVEL", "INFO", "Python log level for the API, workers and periodic jobs."),
     Setting("TOKEN_TTL", "604800", "Lifetime of owner/staff API tokens, seconds (default 7 days).", int),
-    Setting("MAX_UPLOAD_MB", "10", "Largest request body accepted, MB (nginx client_max_body_size should "
-            "match).", int),
+    Setting("MAX_UPLOAD_MB", "10", "Largest request body accepted, and largest uploaded photo, MB (nginx "
+            "client_max_body_size should match).", int),
+    Setting("UPLOAD_BACKEND", "local", "Where uploaded photos are stored: local (files under UPLOAD_DIR). "
+            "Object storage (OSS/COS/S3) can be added as another backend in server/uploads/storage.py."),
+    Setting("UPLOAD_DIR", "", "Directory of the local upload backend. Empty: instance/uploads; relative paths "
+            "are under instance/. Back it up with the database; every web process must see the same files."),
     Setting("WECHAT_API_BASE", None, "Base URL of WeChat's API. Default https://api.weixin.qq.com/ in "
             "production, the local sandbox http://127.0.0.1:8090/ otherwise."),
     Setting("WECHAT_TIMEOUT", "5", "Seconds before a WeChat API call is abandoned (then retried).", float),
@@ -85,7 +89,21 @@ SETTINGS: list[Setting] = [
     Setting("RATE_LOGIN_OPENID", "10/60", "Logins allowed per openid: count/seconds.", _rate),
     Setting("RATE_BIND_OWNER", "10/3600", "House-binding requests per owner: count/seconds.", _rate),
     Setting("RATE_BIND_IP", "60/3600", "House-binding requests per client IP: count/seconds.", _rate),
+    Setting("RATE_UPLOADS", "60/3600", "Photo uploads per signed-in owner or staff member: count/seconds.",
+            _rate),
     Setting("RATE_STAFF_LOGIN_IP", "20/300", "Admin-page password logins per client IP: count/seconds.", _rate),
+    Setting("RATE_URGE", "1/600", "Urges (催单) per work order: count/seconds.", _rate),
+    Setting("SERVICE_CONFIRM_MINUTES", "10", "Paid-service bookings get an appointment within this many minutes "
+            "of business time.", int),
+    Setting("DISPATCH_ACCEPT_MINUTES", "10", "A dispatched order not accepted in this many minutes is offered to "
+            "the next worker.", int),
+    Setting("DISPATCH_MAX_OFFERS", "2", "Offers to workers before an unaccepted order is escalated to the "
+            "supervisor.", int),
+    Setting("ESCALATE_MANAGER_MINUTES", "30", "A missed deadline still open this many minutes later is escalated "
+            "from the supervisor to the manager.", int),
+    Setting("AUTO_CONFIRM_HOURS", "72", "Completed work the owner neither confirms nor rejects is confirmed after "
+            "this many hours.", int),
+    Setting("AUTO_CLOSE_DAYS", "7", "Confirmed work the owner does not rate is closed after this many days.", int),
     Setting("TRUSTED_PROXIES", "1", "Number of reverse proxies in front of the API (for the client IP in "
             "rate limits and logs).", int),
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "Attempts of a background job before it is marked failed.", int),

@@ -188,6 +188,16 @@ def clean_state(request):
     rconn.flushdb()
 
 
+@pytest.fixture(autouse=True)
+def upload_dir(request, monkeypatch):
+    """Uploaded files of a test that uses the app go to its own tmp dir (never instance/uploads)."""
+    if "app" not in request.fixturenames:
+        return None
+    path = request.getfixturevalue("tmp_path") / "uploads"
+    monkeypatch.setitem(request.getfixturevalue("app").config, "UPLOAD_DIR", str(path))
+    return path
+
+
 @pytest.fixture
 def client(app, sandbox):
     return app.test_client()

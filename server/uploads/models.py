@@ -1,0 +1,33 @@
+"""Uploaded photos: one row per stored object."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db_types import UTCDateTime
+from ..extensions import db
+from ..timeutil import utcnow
+
+
+class Upload(db.Model):
+    """A photo uploaded by an owner (owner_id) or a staff member (staff_id).
+
+    community_id scopes who may read it: set at once for staff uploads (their community), and for owner
+    uploads when they are attached to a record of a community (services.attach); null until then.
+    """
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Storage key, e.g. 2026/11/<32 hex>.jpg: random, never derived from the client's file name.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    content_type: Mapped[str] = mapped_column(String(50))  # sniffed from the bytes
+    size: Mapped[int] = mapped_column(Integer)  # bytes
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
