@@ -36,6 +36,8 @@ class Periodic:
 PERIODIC = [
     Periodic("outbox-sweep", "jobs.maintenance.sweep_outbox", "high", interval=15),
     Periodic("outbox-prune", "jobs.maintenance.prune_outbox", "low", cron="30 3 * * *"),
+    Periodic("workorders-escalate", "jobs.workorders.escalate_overdue", "high", interval=60),
+    Periodic("workorders-auto-finish", "jobs.workorders.auto_finish", "low", interval=3600),
 ]
 
 LEADER_KEY = "wuye:cron:leader"

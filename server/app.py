@@ -59,6 +59,7 @@ def _init_database(app: Flask) -> None:
     from . import outbox as _outbox  # noqa: F401
     from .wechat import models as _wechat  # noqa: F401
     from .uploads import models as _uploads  # noqa: F401
+    from .workorders import models as _workorders  # noqa: F401
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
@@ -91,6 +92,8 @@ def _register_api(app: Flask) -> None:
     from .ops import health_blp
     from .uploads.routes import blp as uploads_blp
     from .wechat.routes import audit, official, subs
+    from .workorders.office_routes import BLUEPRINTS as office_blueprints
+    from .workorders.routes import BLUEPRINTS as workorder_blueprints
 
     import swagger_ui_bundle
     from flask import send_from_directory
@@ -100,7 +103,8 @@ def _register_api(app: Flask) -> None:
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
     api = Api(app)
-    for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp):
+    for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp, *workorder_blueprints,
+                *office_blueprints):
         api.register_blueprint(blp)
     errors.register_error_handlers(app)
     app.extensions["api"] = api

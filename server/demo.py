@@ -36,6 +36,23 @@ STAFF = [  # name, phone, department, role, skills, mini-program openid
 
 HOLIDAYS = [(date(2027, 1, 1), "元旦")]
 
+CATALOG = {  # category -> [(name, department, skill, price_fen, unit, description)]
+    "水电维修": [
+        ("更换水龙头", "engineering", "water", 5000, "个", "人工费，水龙头另计"),
+        ("疏通下水道", "engineering", "water", 8000, "次", "厨房、卫生间下水"),
+        ("更换灯具", "engineering", "electricity", 3000, "个", "人工费，灯具另计"),
+        ("更换开关插座", "engineering", "electricity", 2000, "个", "人工费，面板另计"),
+        ("安装晾衣架", "engineering", None, 10000, "套", "含打孔安装"),
+    ],
+    "保洁绿化": [
+        ("家庭保洁", "cleaning", "cleaning", 4000, "小时", "一名保洁员，含常用清洁剂"),
+        ("油烟机清洗", "cleaning", "cleaning", 12000, "台", "拆洗"),
+        ("阳台绿植养护", "cleaning", "greening", 6000, "次", "修剪、施肥、病虫害处理"),
+    ],
+}
+MATERIALS = [("水龙头", "个", 3500), ("PPR 水管", "米", 850), ("生料带", "卷", 200), ("LED 灯泡", "个", 1500),
+             ("开关面板", "个", 1800), ("电线 2.5 平方", "米", 320)]
+
 
 def roster_csv() -> str:
     out = io.StringIO()
@@ -68,6 +85,7 @@ def load(force: bool = False) -> bool:
     report = roster.import_csv(roster_csv())
     if report.rejected:
         raise RuntimeError(f"demo roster rejected rows: {report.rejected}")
+    _load_catalog(community)
     password = generate_password_hash(DEMO_PASSWORD)
     for name, phone, department, role, skills, openid in STAFF:
         staff = db.session.scalar(select(Staff).where(Staff.phone == phone))
@@ -79,3 +97,24 @@ def load(force: bool = False) -> bool:
         staff.mp_openid, staff.oa_openid, staff.password_hash = openid, "oa-" + openid, password
     db.session.commit()
     return True
+
+
+def _load_catalog(community: Community) -> None:
+    from .workorders.models import Material, ServiceCategory, ServiceItem
+
+    for sort, (category_name, items) in enumerate(CATALOG.items()):
+        category = db.session.scalar(select(ServiceCategory).where(ServiceCategory.community_id == community.id,
+                                                                   ServiceCategory.name == category_name))
+        if category is None:
+            category = ServiceCategory(community_id=community.id, name=category_name, sort=sort)
+            db.session.add(category)
+            db.session.flush()
+        for item_sort, (name, department, skill, price, unit, description) in enumerate(items):
+            if not db.session.scalar(select(ServiceItem).where(ServiceItem.community_id == community.id,
+                                                               ServiceItem.name == name)):
+                db.session.add(ServiceItem(community_id=community.id, category_id=category.id, name=name,
+                                           department=department, skill=skill, price_fen=price, unit=unit,
+                                           description=description, sort=item_sort))
+    for name, unit, price in MATERIALS:
+        if not db.session.scalar(select(Material).where(Material.community_id == community.id, Material.name == name)):
+            db.session.add(Material(community_id=community.id, name=name, unit=unit, price_fen=price))

@@ -28,12 +28,22 @@ SUBSCRIBE: dict[str, Template] = {t.key: t for t in [
     Template("binding_result", "房屋绑定审核结果",
              {"thing1": "房屋", "phrase2": "审核结果", "thing3": "说明", "time4": "审核时间"},
              "pages/houses/index"),
+    Template("order_status", "工单进度通知",
+             {"character_string1": "工单号", "thing2": "服务内容", "phrase3": "工单状态", "thing4": "说明",
+              "time5": "更新时间"},
+             "pages/orders/detail"),
 ]}
 
 OFFICIAL: dict[str, Template] = {t.key: t for t in [
     Template("binding_review", "业主绑定待审核",
              {"thing1": "房屋", "thing2": "申请人", "time3": "申请时间"},
              "pages/staff/bindings/index"),
+    Template("order_assigned", "新工单提醒",
+             {"character_string1": "工单号", "thing2": "工作内容", "thing3": "地址", "time4": "预约时间"},
+             "pages/staff/tasks/detail"),
+    Template("order_alert", "工单督办提醒",
+             {"character_string1": "工单号", "thing2": "事项", "thing3": "地址", "time4": "时间"},
+             "pages/staff/orders/detail"),
 ]}
 
 

@@ -1,7 +1,9 @@
+import json
 from pathlib import Path
 
 import pytest
 
+from server.wechat.templates import OFFICIAL, SUBSCRIBE
 from server.config import SANDBOX_BASE, SETTINGS, WECHAT_BASE, ConfigError, env_example, load_config, redacted
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,8 +27,8 @@ def test_prefixed_names_win_over_platform_names():
 PRODUCTION = {
     "WUYE_ENV": "production", "WUYE_SECRET_KEY": "k" * 40, "WUYE_DATABASE_URL": "postgresql+psycopg://db/wuye",
     "WUYE_MP_APPID": "wx1234", "WUYE_MP_SECRET": "s1", "WUYE_OA_APPID": "wx5678", "WUYE_OA_SECRET": "s2",
-    "WUYE_OA_TOKEN": "t", "WUYE_SUBSCRIBE_TEMPLATES": '{"binding_result": "A1"}',
-    "WUYE_OA_TEMPLATES": '{"binding_review": "B1"}',
+    "WUYE_OA_TOKEN": "t", "WUYE_SUBSCRIBE_TEMPLATES": json.dumps({k: f"S-{k}" for k in SUBSCRIBE}),
+    "WUYE_OA_TEMPLATES": json.dumps({k: f"O-{k}" for k in OFFICIAL}),
 }
 
 

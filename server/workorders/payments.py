@@ -1,0 +1,102 @@
+"""Money for paid services: on-site collection now; online payment (the fees issue) settles through
+`settle()` with method "wechat" and the payment's out_trade_no as external_ref. Daily cash handover."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from ..accounts.models import Staff
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..extensions import db
+from ..timeutil import utcnow
+from . import rules
+from .models import CashHandover, OrderPayment, WorkOrder
+from .services import Actor, add_event
+
+COLLECTOR_ROLES = {"cashier", "receptionist", "manager"}
+FINANCE_VIEW = {"cashier", "manager"}
+
+
+def settle(order: WorkOrder, *, method: str, amount_fen: int, receipt_no: str, collector: Staff | None,
+           external_ref: str | None = None, actor: Actor) -> OrderPayment:
+    """Record money received for a paid-service order. The one entry point for every payment method."""
+    if order.kind != "service":
+        raise Conflict("只有有偿服务工单需要收费", code="not_payable")
+    if order.final_fen is None:
+        raise Conflict("完工后才能收费（费用以完工时的金额为准）", code="not_completed")
+    if order.status == "cancelled":
+        raise Conflict("工单已取消", code="illegal_transition")
+    if amount_fen <= 0:
+        raise ValidationFailed(fields={"amount_fen": ["金额必须大于 0"]})
+    if order.paid_fen + amount_fen > order.final_fen:
+        raise Conflict(f"收款超出应收金额（应收 {order.final_fen / 100:.2f} 元，已收 {order.paid_fen / 100:.2f} 元）",
+                       code="overpaid")
+    duplicate = db.session.scalar(select(OrderPayment.id).where(OrderPayment.community_id == order.community_id,
+                                                               OrderPayment.receipt_no == receipt_no))
+    if duplicate:
+        raise Conflict("该收据号已使用", code="receipt_taken")
+    payment = OrderPayment(order=order, community_id=order.community_id, method=method, amount_fen=amount_fen,
+                           receipt_no=receipt_no, collector=collector, collected_at=utcnow(),
+                           external_ref=external_ref)
+    db.session.add(payment)
+    order.paid_fen += amount_fen
+    add_event(order, actor, "payment", note=f"{rules.PAYMENT_METHODS[method]}收款 {amount_fen / 100:.2f} 元，收据 {receipt_no}",
+           data={"method": method, "amount_fen": amount_fen, "receipt_no": receipt_no})
+    return payment
+
+
+def record_on_site(staff: Staff, order: WorkOrder, data: dict) -> OrderPayment:
+    if staff.role not in COLLECTOR_ROLES and order.assignee_id != staff.id:
+        raise Forbidden("只有收费员、接待员、经理或上门员工可以登记收款", code="role_forbidden")
+    return settle(order, method=data["method"], amount_fen=data["amount_fen"], receipt_no=data["receipt_no"],
+                  collector=staff, actor=Actor.of_staff(staff))
+
+
+def _day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+    return start, start + timedelta(days=1)
+
+
+def handover_sheet(staff: Staff, day: date, zone: str) -> list[dict]:
+    """Per collector: what they took that day, by method, and whether finance has received it."""
+    if staff.role not in FINANCE_VIEW and staff.department != "finance":
+        raise Forbidden("只有财务、收费员和经理可以查看交款", code="role_forbidden")
+    start, end = _day_bounds(day, zone)
+    payments = db.session.scalars(select(OrderPayment).where(
+        OrderPayment.community_id == staff.community_id, OrderPayment.collected_at >= start,
+        OrderPayment.collected_at < end, OrderPayment.method != "wechat").order_by(OrderPayment.id))
+    sheets: dict[int, dict] = {}
+    for p in payments:
+        sheet = sheets.setdefault(p.collector_id, {
+            "collector": p.collector, "day": day, "payments": [], "total_fen": 0,
+            "by_method": {m: 0 for m in rules.OFFLINE_METHODS}, "handover": None})
+        sheet["payments"].append(p)
+        sheet["total_fen"] += p.amount_fen
+        sheet["by_method"][p.method] += p.amount_fen
+    for collector_id, sheet in sheets.items():
+        sheet["handover"] = db.session.scalar(select(CashHandover).where(
+            CashHandover.collector_id == collector_id, CashHandover.day == day))
+    return list(sheets.values())
+
+
+def receive_handover(staff: Staff, collector_id: int, day: date, zone: str, note: str) -> CashHandover:
+    """Finance (or the manager) confirms receipt of a collector's day of takings."""
+    if staff.department != "finance" and staff.role != "manager":
+        raise Forbidden("只有财务或经理可以确认收到交款", code="role_forbidden")
+    sheet = next((s for s in handover_sheet(staff, day, zone) if s["collector"] and s["collector"].id == collector_id),
+                 None)
+    if sheet is None:
+        raise NotFound("该员工当天没有收款记录")
+    if sheet["handover"] is not None:
+        raise Conflict("当天的交款已确认", code="already_handed_over")
+    handover = CashHandover(community_id=staff.community_id, collector_id=collector_id, day=day,
+                            total_fen=sheet["total_fen"], cash_fen=sheet["by_method"]["cash"],
+                            received_by_id=staff.id, received_at=utcnow(), note=note)
+    db.session.add(handover)
+    db.session.flush()
+    for payment in sheet["payments"]:
+        payment.handover_id = handover.id
+    return handover
+

@@ -1,0 +1,378 @@
+"""Work-order routes: owners (/api/v1/work-orders, /api/v1/catalog), workers (/api/v1/staff/tasks) and the
+desk (/api/v1/staff/work-orders, catalog, callbacks). Parse -> one service call -> commit -> dump."""
+from __future__ import annotations
+
+from ..api import BEARER, blueprint
+from ..auth.services import require_owner, require_staff
+from ..extensions import db
+from ..pagination import paginate
+from . import catalog, payments, rules, services
+from .schemas import (
+    AcceptIn, AssignIn, CallbackIn, CallbackOut, CatalogArgs, CatalogOut, CompleteIn, ConfirmIn, DeskOrderIn,
+    ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch, OptionalReasonIn, OrderArgs, OrderIn, OrderOut,
+    OrderPage, OrderSummaryOut, PaymentIn, PaymentOut, RatingIn, ReasonIn, StaffItemOut, StaffOrderArgs,
+    StaffOrderOut, StaffOrderPage, TaskArgs,
+)
+
+owner_blp = blueprint("work-orders", "/api/v1/work-orders", "业主工单：报修、有偿服务的提交、进度、确认与评价")
+catalog_blp = blueprint("catalog", "/api/v1/catalog", "便民有偿服务目录")
+tasks_blp = blueprint("tasks", "/api/v1/staff/tasks", "员工任务：接单、到场、暂停、完工")
+desk_blp = blueprint("desk-orders", "/api/v1/staff/work-orders", "服务中心：登记、派单、回访、收款、通知单")
+staff_catalog_blp = blueprint("staff-catalog", "/api/v1/staff/catalog", "服务目录维护（经理）")
+
+
+# -- catalog ---------------------------------------------------------------------------------------------
+
+@catalog_blp.get("")
+@catalog_blp.arguments(CatalogArgs, location="query")
+@catalog_blp.response(200, CatalogOut)
+@catalog_blp.doc(security=[])
+def get_catalog(args):
+    """小区的便民有偿服务项目（价格以分为单位）与报修类别"""
+    community = catalog.community_by_code(args["community"])
+    return {
+        "community": {"code": community.code, "name": community.name},
+        "items": catalog.bookable_items(community),
+        "repair_categories": [{"key": k, "label": c.label, "urgent_allowed": c.urgent_allowed}
+                              for k, c in rules.REPAIR_CATEGORIES.items()],
+        "out_of_scope": catalog.OUT_OF_SCOPE,
+    }
+
+
+# -- owners -----------------------------------------------------------------------------------------------
+
+@owner_blp.post("")
+@owner_blp.arguments(OrderIn)
+@owner_blp.response(201, OrderOut)
+@owner_blp.doc(security=BEARER)
+def create_order(data):
+    """提交报修或预约有偿服务（报价由服务器按目录价格计算）"""
+    order = services.create_for_owner(require_owner(), data)
+    db.session.commit()
+    return order
+
+
+@owner_blp.get("")
+@owner_blp.arguments(OrderArgs, location="query")
+@owner_blp.response(200, OrderPage)
+@owner_blp.doc(security=BEARER)
+def list_orders(args):
+    """我的房屋的工单，最新在前"""
+    stmt = services.owner_orders_query(require_owner(), args.get("kind"), args.get("status"))
+    return paginate(stmt, args["page"], args["per_page"])
+
+
+@owner_blp.get("/<int:order_id>")
+@owner_blp.response(200, OrderOut)
+@owner_blp.doc(security=BEARER)
+def get_order(order_id):
+    """工单详情：进度、时限与时间线"""
+    return services.owner_order(require_owner(), order_id)
+
+
+def _owner_action(order_id):
+    owner = require_owner()
+    return owner, services.owner_order(owner, order_id)
+
+
+@owner_blp.post("/<int:order_id>/cancel")
+@owner_blp.arguments(OptionalReasonIn)
+@owner_blp.response(200, OrderOut)
+@owner_blp.doc(security=BEARER)
+def cancel_order(data, order_id):
+    """取消（师傅到场前）"""
+    owner, order = _owner_action(order_id)
+    services.cancel(order, services.Actor.of_owner(owner), data["reason"] or "业主取消")
+    db.session.commit()
+    return order
+
+
+@owner_blp.post("/<int:order_id>/urge")
+@owner_blp.response(200, OrderOut)
+@owner_blp.doc(security=BEARER)
+def urge_order(order_id):
+    """催单：通知部门主管（每单 10 分钟一次）"""
+    owner, order = _owner_action(order_id)
+    services.urge(owner, order)
+    db.session.commit()
+    return order
+
+
+@owner_blp.post("/<int:order_id>/confirm")
+@owner_blp.arguments(ConfirmIn)
+@owner_blp.response(200, OrderOut)
+@owner_blp.doc(security=BEARER)
+def confirm_order(data, order_id):
+    """确认完工（最终费用高于报价时须回传 accept_final_fen）"""
+    owner, order = _owner_action(order_id)
+    services.confirm(order, services.Actor.of_owner(owner), data["accept_final_fen"])
+    db.session.commit()
+    return order
+
+
+@owner_blp.post("/<int:order_id>/reject-completion")
+@owner_blp.arguments(ReasonIn)
+@owner_blp.response(200, OrderOut)
+@owner_blp.doc(security=BEARER)
+def reject_completion(data, order_id):
+    """不认可完工：免费返工"""
+    owner, order = _owner_action(order_id)
+    services.reject_completion(owner, order, data["reason"])
+    db.session.commit()
+    return order
+
+
+@owner_blp.post("/<int:order_id>/rating")
+@owner_blp.arguments(RatingIn)
+@owner_blp.response(200, OrderOut)
+@owner_blp.doc(security=BEARER)
+def rate_order(data, order_id):
+    """评价 1-5 分；2 分及以下免费返工并安排回访"""
+    owner, order = _owner_action(order_id)
+    services.rate(owner, order, data["score"], data["comment"])
+    db.session.commit()
+    return order
+
+
+# -- workers ----------------------------------------------------------------------------------------------
+
+@tasks_blp.get("")
+@tasks_blp.arguments(TaskArgs, location="query")
+@tasks_blp.response(200, OrderSummaryOut(many=True))
+@tasks_blp.doc(security=BEARER)
+def list_tasks(args):
+    """派给我的工单（默认：未完成的）"""
+    return db.session.scalars(services.tasks_query(require_staff(), args.get("status"))).all()
+
+
+@tasks_blp.get("/<int:order_id>")
+@tasks_blp.response(200, StaffOrderOut)
+@tasks_blp.doc(security=BEARER)
+def get_task(order_id):
+    """任务详情（含业主联系方式）"""
+    return services.worker_task(require_staff(), order_id)
+
+
+def _task(order_id):
+    staff = require_staff()
+    return staff, services.worker_task(staff, order_id)
+
+
+@tasks_blp.post("/<int:order_id>/accept")
+@tasks_blp.arguments(AcceptIn)
+@tasks_blp.response(200, StaffOrderOut)
+@tasks_blp.doc(security=BEARER)
+def accept_task(data, order_id):
+    """接单并确认预约时间"""
+    staff, order = _task(order_id)
+    services.accept(staff, order, data["appointment_at"])
+    db.session.commit()
+    return order
+
+
+@tasks_blp.post("/<int:order_id>/decline")
+@tasks_blp.arguments(ReasonIn)
+@tasks_blp.response(200, StaffOrderOut)
+@tasks_blp.doc(security=BEARER)
+def decline_task(data, order_id):
+    """拒单（须说明原因），工单改派他人"""
+    staff, order = _task(order_id)
+    services.decline(staff, order, data["reason"])
+    db.session.commit()
+    return order
+
+
+@tasks_blp.post("/<int:order_id>/arrive")
+@tasks_blp.response(200, StaffOrderOut)
+@tasks_blp.doc(security=BEARER)
+def arrive_task(order_id):
+    """到场"""
+    staff, order = _task(order_id)
+    services.arrive(staff, order)
+    db.session.commit()
+    return order
+
+
+@tasks_blp.post("/<int:order_id>/pause")
+@tasks_blp.arguments(ReasonIn)
+@tasks_blp.response(200, StaffOrderOut)
+@tasks_blp.doc(security=BEARER)
+def pause_task(data, order_id):
+    """暂停（如等待材料）"""
+    staff, order = _task(order_id)
+    services.pause(staff, order, data["reason"])
+    db.session.commit()
+    return order
+
+
+@tasks_blp.post("/<int:order_id>/resume")
+@tasks_blp.response(200, StaffOrderOut)
+@tasks_blp.doc(security=BEARER)
+def resume_task(order_id):
+    """继续"""
+    staff, order = _task(order_id)
+    services.resume(staff, order)
+    db.session.commit()
+    return order
+
+
+@tasks_blp.post("/<int:order_id>/complete")
+@tasks_blp.arguments(CompleteIn)
+@tasks_blp.response(200, StaffOrderOut)
+@tasks_blp.doc(security=BEARER)
+def complete_task(data, order_id):
+    """完工：说明、照片、所用材料（按目录价计费）"""
+    staff, order = _task(order_id)
+    services.complete(staff, order, notes=data["notes"], photos=data["photos"], materials=data["materials"],
+                      owner_signed=data["owner_signed"])
+    db.session.commit()
+    return order
+
+
+# -- the desk ---------------------------------------------------------------------------------------------
+
+@desk_blp.post("")
+@desk_blp.arguments(DeskOrderIn)
+@desk_blp.response(201, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def register_order(data):
+    """登记来电、来访的报修或有偿服务（登记人即首问责任人）"""
+    staff = require_staff(roles=services.DESK_ROLES)
+    order = services.create_at_desk(staff, data)
+    db.session.commit()
+    return order
+
+
+@desk_blp.get("")
+@desk_blp.arguments(StaffOrderArgs, location="query")
+@desk_blp.response(200, StaffOrderPage)
+@desk_blp.doc(security=BEARER)
+def list_desk_orders(args):
+    """本小区工单（主管：本部门；收费员：有偿服务）"""
+    stmt = services.staff_orders_query(require_staff(), args)
+    return paginate(stmt, args["page"], args["per_page"])
+
+
+@desk_blp.get("/<int:order_id>")
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def get_desk_order(order_id):
+    """工单详情（员工视图：含超时记录与完整时间线）"""
+    return services.staff_order(require_staff(), order_id)
+
+
+@desk_blp.post("/<int:order_id>/assign")
+@desk_blp.arguments(AssignIn)
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def assign_order(data, order_id):
+    """手动派单或改派（接待员、经理、本部门主管）"""
+    staff = require_staff()
+    order = services.staff_order(staff, order_id)
+    services.assign(staff, order, data["assignee_id"], data["appointment_at"])
+    db.session.commit()
+    return order
+
+
+@desk_blp.post("/<int:order_id>/cancel")
+@desk_blp.arguments(ReasonIn)
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def cancel_desk_order(data, order_id):
+    """取消工单（须说明原因，业主会收到通知）"""
+    staff = require_staff(roles=services.DESK_ROLES)
+    order = services.staff_order(staff, order_id)
+    services.cancel(order, services.Actor.of_staff(staff), data["reason"])
+    db.session.commit()
+    return order
+
+
+@desk_blp.post("/<int:order_id>/callback")
+@desk_blp.arguments(CallbackIn)
+@desk_blp.response(201, CallbackOut)
+@desk_blp.doc(security=BEARER)
+def record_callback(data, order_id):
+    """记录电话回访：满意 / 不满意（不满意即免费返工）"""
+    staff = require_staff()
+    order = services.staff_order(staff, order_id)
+    callback = services.record_callback(staff, order, data["result"], data["note"])
+    db.session.commit()
+    return callback
+
+
+@desk_blp.post("/<int:order_id>/payments")
+@desk_blp.arguments(PaymentIn)
+@desk_blp.response(201, PaymentOut)
+@desk_blp.doc(security=BEARER)
+def record_payment(data, order_id):
+    """登记现场收款（现金 / POS / 转账）"""
+    staff = require_staff()
+    order = services.staff_order(staff, order_id)
+    payment = payments.record_on_site(staff, order, data)
+    db.session.commit()
+    return payment
+
+
+# -- catalog upkeep ----------------------------------------------------------------------------------------
+
+@staff_catalog_blp.get("/items")
+@staff_catalog_blp.response(200, StaffItemOut(many=True))
+@staff_catalog_blp.doc(security=BEARER)
+def list_items():
+    """全部服务项目（含已下架）"""
+    return catalog.all_items(require_staff())
+
+
+@staff_catalog_blp.post("/items")
+@staff_catalog_blp.arguments(ItemIn)
+@staff_catalog_blp.response(201, StaffItemOut)
+@staff_catalog_blp.doc(security=BEARER)
+def create_item(data):
+    """新增服务项目（家电维修、装修不可添加）"""
+    item = catalog.create_item(require_staff(), data)
+    db.session.commit()
+    return item
+
+
+@staff_catalog_blp.patch("/items/<int:item_id>")
+@staff_catalog_blp.arguments(ItemPatch)
+@staff_catalog_blp.response(200, StaffItemOut)
+@staff_catalog_blp.doc(security=BEARER)
+def update_item(data, item_id):
+    """修改服务项目（价格、上下架…）"""
+    item = catalog.update_item(require_staff(), item_id, data)
+    db.session.commit()
+    return item
+
+
+@staff_catalog_blp.get("/materials")
+@staff_catalog_blp.response(200, MaterialOut(many=True))
+@staff_catalog_blp.doc(security=BEARER)
+def list_materials():
+    """材料价目（员工完工时选择）"""
+    return catalog.materials(require_staff().community_id)
+
+
+@staff_catalog_blp.post("/materials")
+@staff_catalog_blp.arguments(MaterialIn)
+@staff_catalog_blp.response(201, MaterialOut)
+@staff_catalog_blp.doc(security=BEARER)
+def create_material(data):
+    """新增材料"""
+    material = catalog.create_material(require_staff(), data)
+    db.session.commit()
+    return material
+
+
+@staff_catalog_blp.patch("/materials/<int:material_id>")
+@staff_catalog_blp.arguments(MaterialPatch)
+@staff_catalog_blp.response(200, MaterialOut)
+@staff_catalog_blp.doc(security=BEARER)
+def update_material(data, material_id):
+    """修改材料价格或停用"""
+    material = catalog.update_material(require_staff(), material_id, data)
+    db.session.commit()
+    return material
+
+
+BLUEPRINTS = (catalog_blp, owner_blp, tasks_blp, desk_blp, staff_catalog_blp)

@@ -1,0 +1,313 @@
+"""Work-order request and response schemas (owner, worker and desk views)."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import ValidationError, validate, validates_schema
+
+from ..accounts import rules as account_rules
+from ..schemas import LocalDateTime, PageArgs, Phone, Text, page_of
+from . import rules, states
+
+Photos = ma.fields.List(ma.fields.Integer(strict=True), load_default=list, validate=validate.Length(max=9),
+                        metadata={"description": "POST /api/v1/uploads 返回的图片 id，最多 9 张"})
+
+
+class CatalogArgs(ma.Schema):
+    community = Text(32, required=True, min_length=1, metadata={"description": "小区编码"})
+
+
+class CatalogItemOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    category = ma.fields.Function(lambda i: i.category.name)
+    department = ma.fields.String()
+    department_label = ma.fields.Function(lambda i: account_rules.DEPARTMENTS[i.department])
+    price_fen = ma.fields.Integer()
+    unit = ma.fields.String()
+    description = ma.fields.String()
+
+
+class MaterialOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    unit = ma.fields.String()
+    price_fen = ma.fields.Integer()
+    active = ma.fields.Boolean()
+
+
+class CatalogOut(ma.Schema):
+    community = ma.fields.Dict()
+    items = ma.fields.List(ma.fields.Nested(CatalogItemOut))
+    repair_categories = ma.fields.List(ma.fields.Dict(), metadata={"description": "报修类别 key/label/可否加急"})
+    out_of_scope = ma.fields.List(ma.fields.String(), metadata={"description": "不受理的服务（家电维修、装修）"})
+
+
+class OrderIn(ma.Schema):
+    kind = ma.fields.String(required=True, validate=validate.OneOf(["repair", "service"]))
+    house_id = ma.fields.Integer(required=True, strict=True)
+    description = Text(1000, load_default="")
+    preferred_time = LocalDateTime(allow_none=True, load_default=None)
+    photos = Photos
+    # repair
+    category = ma.fields.String(validate=validate.OneOf(list(rules.REPAIR_CATEGORIES)))
+    urgent = ma.fields.Boolean(load_default=False)
+    # service
+    service_item_id = ma.fields.Integer(strict=True)
+    quantity = ma.fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=99))
+
+    @validates_schema
+    def by_kind(self, data, **kwargs):
+        if data["kind"] == "repair":
+            if "category" not in data:
+                raise ValidationError("必填", "category")
+            if not data.get("description"):
+                raise ValidationError("请描述需要维修的问题", "description")
+        if data["kind"] == "service" and "service_item_id" not in data:
+            raise ValidationError("必填", "service_item_id")
+
+
+class DeskOrderIn(OrderIn):
+    channel = ma.fields.String(required=True, validate=validate.OneOf(["phone", "visit"]))
+    contact_name = Text(50, required=True, min_length=1)
+    contact_phone = Phone(required=True)
+
+
+class PersonOut(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.String()
+
+
+class EventOut(ma.Schema):
+    id = ma.fields.Integer()
+    at = LocalDateTime()
+    actor = ma.fields.String()
+    actor_name = ma.fields.Function(lambda e: e.staff.name if e.staff else None)
+    action = ma.fields.String()
+    action_label = ma.fields.Function(lambda e: EVENT_LABELS.get(e.action, e.action))
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String(allow_none=True)
+    note = ma.fields.String()
+    data = ma.fields.Dict()
+
+
+EVENT_LABELS = {**states.EVENTS, "created": "提交", "urge": "催单", "rating": "评价", "callback": "回访",
+                "payment": "收款", "breach": "超时", "no_worker": "无人可派"}
+# What an owner sees of the timeline: internal dispatching and deadline bookkeeping stays with staff.
+OWNER_HIDDEN = {"decline", "offer_timeout", "no_worker", "breach"}
+
+
+class MaterialUsageOut(ma.Schema):
+    name = ma.fields.String()
+    unit = ma.fields.String()
+    unit_price_fen = ma.fields.Integer()
+    quantity = ma.fields.Decimal(as_string=True)
+    amount_fen = ma.fields.Integer()
+
+
+class DeadlinesOut(ma.Schema):
+    confirm_due_at = LocalDateTime(allow_none=True, metadata={"description": "有偿服务：10 分钟内确认预约"})
+    complete_due_at = LocalDateTime(allow_none=True, metadata={"description": "报修：当日完工"})
+    callback_due_at = LocalDateTime(allow_none=True, metadata={"description": "完工后当日回访"})
+
+
+class OrderSummaryOut(ma.Schema):
+    id = ma.fields.Integer()
+    number = ma.fields.String()
+    kind = ma.fields.String()
+    kind_label = ma.fields.Function(lambda o: rules.KINDS[o.kind])
+    title = ma.fields.String()
+    status = ma.fields.String()
+    status_label = ma.fields.Function(lambda o: states.STATUSES[o.status])
+    urgent = ma.fields.Boolean()
+    house = ma.fields.Function(lambda o: {"id": o.house_id, "label": o.house.label})
+    quote_fen = ma.fields.Integer(allow_none=True)
+    final_fen = ma.fields.Integer(allow_none=True)
+    appointment_at = LocalDateTime(allow_none=True)
+    created_at = LocalDateTime()
+
+
+class OrderOut(OrderSummaryOut):
+    channel = ma.fields.String()
+    channel_label = ma.fields.Function(lambda o: rules.CHANNELS[o.channel])
+    department = ma.fields.String()
+    department_label = ma.fields.Function(lambda o: account_rules.DEPARTMENTS.get(o.department, o.department))
+    category = ma.fields.String()
+    service_item_id = ma.fields.Integer(allow_none=True)
+    quantity = ma.fields.Integer()
+    description = ma.fields.String()
+    photos = ma.fields.List(ma.fields.Integer())
+    preferred_time = LocalDateTime(allow_none=True)
+    assignee = ma.fields.Nested(PersonOut, allow_none=True)
+    materials = ma.fields.List(ma.fields.Nested(MaterialUsageOut))
+    materials_fen = ma.fields.Integer()
+    paid_fen = ma.fields.Integer()
+    amount_needs_confirmation = ma.fields.Function(
+        lambda o: o.status == "completed" and o.final_fen is not None and o.quote_fen is not None
+        and o.final_fen > o.quote_fen)
+    completion_notes = ma.fields.String()
+    completion_photos = ma.fields.List(ma.fields.Integer())
+    rework_count = ma.fields.Integer()
+    rating = ma.fields.Integer(allow_none=True)
+    rating_comment = ma.fields.String(allow_none=True)
+    cancel_reason = ma.fields.String(allow_none=True)
+    deadlines = ma.fields.Function(lambda o: DeadlinesOut().dump(o))
+    completed_at = LocalDateTime(allow_none=True)
+    confirmed_at = LocalDateTime(allow_none=True)
+    timeline = ma.fields.Function(
+        lambda o: EventOut(many=True).dump([e for e in o.events if e.action not in OWNER_HIDDEN]))
+
+
+class BreachOut(ma.Schema):
+    clock = ma.fields.String()
+    clock_label = ma.fields.Function(lambda b: rules.CLOCKS[b.clock])
+    level = ma.fields.Integer()
+    round = ma.fields.Integer()
+    due_at = LocalDateTime()
+    detected_at = LocalDateTime()
+
+
+class StaffOrderOut(OrderOut):
+    contact_name = ma.fields.String()
+    contact_phone = ma.fields.String()
+    received_by = ma.fields.Nested(PersonOut, allow_none=True)
+    needs_callback = ma.fields.Boolean()
+    callback_at = LocalDateTime(allow_none=True)
+    offer_expires_at = LocalDateTime(allow_none=True)
+    breaches = ma.fields.List(ma.fields.Nested(BreachOut))
+    timeline = ma.fields.Function(lambda o: EventOut(many=True).dump(o.events))
+
+
+class OrderArgs(PageArgs):
+    kind = ma.fields.String(validate=validate.OneOf(list(rules.KINDS)))
+    status = ma.fields.String(validate=validate.OneOf(list(states.STATUSES)))
+
+
+class StaffOrderArgs(OrderArgs):
+    department = ma.fields.String(validate=validate.OneOf(list(account_rules.DEPARTMENTS)))
+    overdue = ma.fields.Boolean(metadata={"description": "只看已超过完工时限的未完工单"})
+
+
+class TaskArgs(ma.Schema):
+    status = ma.fields.String(validate=validate.OneOf(list(states.STATUSES)))
+
+
+class ReasonIn(ma.Schema):
+    reason = Text(200, required=True, min_length=1)
+
+
+class OptionalReasonIn(ma.Schema):
+    reason = Text(200, load_default="")
+
+
+class ConfirmIn(ma.Schema):
+    accept_final_fen = ma.fields.Integer(strict=True, allow_none=True, load_default=None,
+                                         metadata={"description": "最终费用超出报价时，须回传该金额表示认可"})
+
+
+class RatingIn(ma.Schema):
+    score = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    comment = Text(500, load_default="")
+
+
+class AcceptIn(ma.Schema):
+    appointment_at = LocalDateTime(allow_none=True, load_default=None,
+                                   metadata={"description": "与业主约定的上门时间；不填则按业主期望时间"})
+
+
+class MaterialLineIn(ma.Schema):
+    material_id = ma.fields.Integer(required=True, strict=True)
+    quantity = ma.fields.Decimal(required=True, places=2, validate=validate.Range(min=0.01, max=9999))
+
+
+class CompleteIn(ma.Schema):
+    notes = Text(1000, load_default="")
+    photos = Photos
+    materials = ma.fields.List(ma.fields.Nested(MaterialLineIn), load_default=list, validate=validate.Length(max=50))
+    owner_signed = ma.fields.Boolean(load_default=False, metadata={"description": "业主已在通知单上签字确认"})
+
+
+class AssignIn(ma.Schema):
+    assignee_id = ma.fields.Integer(required=True, strict=True)
+    appointment_at = LocalDateTime(allow_none=True, load_default=None)
+
+
+class CallbackIn(ma.Schema):
+    result = ma.fields.String(required=True, validate=validate.OneOf(list(rules.CALLBACK_RESULTS)))
+    note = Text(500, load_default="")
+
+
+class PaymentIn(ma.Schema):
+    method = ma.fields.String(required=True, validate=validate.OneOf(list(rules.OFFLINE_METHODS)))
+    amount_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000_000))
+    receipt_no = Text(40, required=True, min_length=1)
+
+
+class PaymentOut(ma.Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    order_number = ma.fields.Function(lambda p: p.order.number)
+    method = ma.fields.String()
+    method_label = ma.fields.Function(lambda p: rules.PAYMENT_METHODS[p.method])
+    amount_fen = ma.fields.Integer()
+    receipt_no = ma.fields.String()
+    collector = ma.fields.Nested(PersonOut, allow_none=True)
+    collected_at = LocalDateTime()
+
+
+class CallbackOut(ma.Schema):
+    id = ma.fields.Integer()
+    order_id = ma.fields.Integer()
+    result = ma.fields.String()
+    result_label = ma.fields.Function(lambda c: rules.CALLBACK_RESULTS[c.result])
+    note = ma.fields.String()
+    at = LocalDateTime()
+    staff = ma.fields.Nested(PersonOut, allow_none=True)
+
+
+class ItemIn(ma.Schema):
+    category = Text(50, required=True, min_length=1)
+    name = Text(50, required=True, min_length=1)
+    department = ma.fields.String(required=True, validate=validate.OneOf(["engineering", "cleaning"]))
+    skill = Text(20, allow_none=True, load_default=None)
+    price_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+    unit = Text(10, required=True, min_length=1)
+    description = Text(500, load_default="")
+    active = ma.fields.Boolean(load_default=True)
+    sort = ma.fields.Integer(load_default=0)
+
+
+class ItemPatch(ma.Schema):
+    category = Text(50, min_length=1)
+    name = Text(50, min_length=1)
+    department = ma.fields.String(validate=validate.OneOf(["engineering", "cleaning"]))
+    skill = Text(20, allow_none=True)
+    price_fen = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    unit = Text(10, min_length=1)
+    description = Text(500)
+    active = ma.fields.Boolean()
+    sort = ma.fields.Integer()
+
+
+class StaffItemOut(CatalogItemOut):
+    skill = ma.fields.String(allow_none=True)
+    active = ma.fields.Boolean()
+    sort = ma.fields.Integer()
+
+
+class MaterialIn(ma.Schema):
+    name = Text(50, required=True, min_length=1)
+    unit = Text(10, required=True, min_length=1)
+    price_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+    active = ma.fields.Boolean(load_default=True)
+
+
+class MaterialPatch(ma.Schema):
+    name = Text(50, min_length=1)
+    unit = Text(10, min_length=1)
+    price_fen = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    active = ma.fields.Boolean()
+
+
+OrderPage = page_of(OrderSummaryOut, "OrderPage")
+StaffOrderPage = page_of(OrderSummaryOut, "StaffOrderPage")
