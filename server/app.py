@@ -102,6 +102,9 @@ def _register_api(app: Flask) -> None:
     def swagger_assets(filename):
         return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)
 
+    from .auth.guard import init_guard
+
+    init_guard(app)
     api = Api(app)
     for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp, *workorder_blueprints,
                 *office_blueprints):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..api import BEARER, blueprint
+from ..auth.guard import staff_roles
 from ..auth.services import current_identity, require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
@@ -119,6 +120,7 @@ def staff_me():
 
 
 @staff_blp.get("/bindings")
+@staff_roles(*rules.REVIEWER_ROLES)
 @staff_blp.arguments(BindingArgs, location="query")
 @staff_blp.response(200, BindingPage)
 @staff_blp.doc(security=BEARER)
@@ -139,6 +141,7 @@ def approve_binding(membership_id):
 
 
 @staff_blp.post("/bindings/<int:membership_id>/reject")
+@staff_roles(*rules.REVIEWER_ROLES)
 @staff_blp.arguments(RejectIn)
 @staff_blp.response(200, BindingOut)
 @staff_blp.doc(security=BEARER)
@@ -165,6 +168,7 @@ def list_staff(args):
 
 
 @staff_blp.post("/members")
+@staff_roles("manager")
 @staff_blp.arguments(StaffCreateIn)
 @staff_blp.response(201, StaffOut)
 @staff_blp.doc(security=BEARER)

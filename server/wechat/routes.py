@@ -14,6 +14,7 @@ from wechatpy.utils import check_signature
 
 from ..accounts.services import BIND_PREFIX, consume_oa_binding
 from ..api import BEARER, blueprint
+from ..auth.guard import staff_roles
 from ..auth.services import require_owner, require_staff
 from ..errors import Forbidden
 from ..extensions import db
@@ -87,6 +88,7 @@ class MessageOut(ma.Schema):
 
 
 @audit.get("")
+@staff_roles("manager")
 @audit.arguments(MessageArgs, location="query")
 @audit.response(200, page_of(MessageOut, "MessagePage"))
 @audit.doc(security=BEARER)

@@ -3,6 +3,7 @@ desk (/api/v1/staff/work-orders, catalog, callbacks). Parse -> one service call 
 from __future__ import annotations
 
 from ..api import BEARER, blueprint
+from ..auth.guard import staff_roles
 from ..auth.services import require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
@@ -232,13 +233,13 @@ def complete_task(data, order_id):
 # -- the desk ---------------------------------------------------------------------------------------------
 
 @desk_blp.post("")
+@staff_roles(*services.DESK_ROLES)
 @desk_blp.arguments(DeskOrderIn)
 @desk_blp.response(201, StaffOrderOut)
 @desk_blp.doc(security=BEARER)
 def register_order(data):
     """登记来电、来访的报修或有偿服务（登记人即首问责任人）"""
-    staff = require_staff(roles=services.DESK_ROLES)
-    order = services.create_at_desk(staff, data)
+    order = services.create_at_desk(require_staff(), data)
     db.session.commit()
     return order
 
@@ -275,12 +276,13 @@ def assign_order(data, order_id):
 
 
 @desk_blp.post("/<int:order_id>/cancel")
+@staff_roles(*services.DESK_ROLES)
 @desk_blp.arguments(ReasonIn)
 @desk_blp.response(200, StaffOrderOut)
 @desk_blp.doc(security=BEARER)
 def cancel_desk_order(data, order_id):
     """取消工单（须说明原因，业主会收到通知）"""
-    staff = require_staff(roles=services.DESK_ROLES)
+    staff = require_staff()
     order = services.staff_order(staff, order_id)
     services.cancel(order, services.Actor.of_staff(staff), data["reason"])
     db.session.commit()
@@ -288,6 +290,7 @@ def cancel_desk_order(data, order_id):
 
 
 @desk_blp.post("/<int:order_id>/callback")
+@staff_roles(*services.DESK_ROLES)
 @desk_blp.arguments(CallbackIn)
 @desk_blp.response(201, CallbackOut)
 @desk_blp.doc(security=BEARER)
@@ -324,6 +327,7 @@ def list_items():
 
 
 @staff_catalog_blp.post("/items")
+@staff_roles("manager")
 @staff_catalog_blp.arguments(ItemIn)
 @staff_catalog_blp.response(201, StaffItemOut)
 @staff_catalog_blp.doc(security=BEARER)
@@ -335,6 +339,7 @@ def create_item(data):
 
 
 @staff_catalog_blp.patch("/items/<int:item_id>")
+@staff_roles("manager")
 @staff_catalog_blp.arguments(ItemPatch)
 @staff_catalog_blp.response(200, StaffItemOut)
 @staff_catalog_blp.doc(security=BEARER)
@@ -354,6 +359,7 @@ def list_materials():
 
 
 @staff_catalog_blp.post("/materials")
+@staff_roles("manager")
 @staff_catalog_blp.arguments(MaterialIn)
 @staff_catalog_blp.response(201, MaterialOut)
 @staff_catalog_blp.doc(security=BEARER)
@@ -365,6 +371,7 @@ def create_material(data):
 
 
 @staff_catalog_blp.patch("/materials/<int:material_id>")
+@staff_roles("manager")
 @staff_catalog_blp.arguments(MaterialPatch)
 @staff_catalog_blp.response(200, MaterialOut)
 @staff_catalog_blp.doc(security=BEARER)

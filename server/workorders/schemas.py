@@ -55,15 +55,19 @@ class OrderIn(ma.Schema):
     service_item_id = ma.fields.Integer(strict=True)
     quantity = ma.fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=99))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def by_kind(self, data, **kwargs):
-        if data["kind"] == "repair":
+        """Fields required by the kind, reported together with any other field errors."""
+        errors = {}
+        if data.get("kind") == "repair":
             if "category" not in data:
-                raise ValidationError("必填", "category")
+                errors["category"] = ["必填"]
             if not data.get("description"):
-                raise ValidationError("请描述需要维修的问题", "description")
-        if data["kind"] == "service" and "service_item_id" not in data:
-            raise ValidationError("必填", "service_item_id")
+                errors["description"] = ["请描述需要维修的问题"]
+        if data.get("kind") == "service" and "service_item_id" not in data:
+            errors["service_item_id"] = ["必填"]
+        if errors:
+            raise ValidationError(errors)
 
 
 class DeskOrderIn(OrderIn):

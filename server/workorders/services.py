@@ -90,11 +90,16 @@ def add_event(order: WorkOrder, actor: Actor, action: str, *, note: str = "", da
     return event
 
 
-def _move(order: WorkOrder, event: str, actor: Actor, *, note: str = "", data: dict | None = None) -> WorkOrderEvent:
+def _check(order: WorkOrder, event: str) -> str:
+    """The status `event` leads to, or 409 when the state machine forbids it."""
     try:
-        target = states.apply(order.status, event)
+        return states.apply(order.status, event)
     except states.IllegalTransition as exc:
         raise Conflict(exc.message, code="illegal_transition") from exc
+
+
+def _move(order: WorkOrder, event: str, actor: Actor, *, note: str = "", data: dict | None = None) -> WorkOrderEvent:
+    target = _check(order, event)
     row = add_event(order, actor, event, note=note, data=data, from_status=order.status, to_status=target)
     order.status = target
     order.updated_at = utcnow()
@@ -357,6 +362,7 @@ def rate(owner: Owner, order: WorkOrder, score: int, comment: str) -> WorkOrder:
 # -- worker actions ---------------------------------------------------------------------------------------
 
 def accept(staff: Staff, order: WorkOrder, appointment_at: datetime | None) -> WorkOrder:
+    _check(order, "accept")
     now = utcnow()
     appointment = appointment_at or order.preferred_time or now
     if as_utc(appointment) < now - timedelta(minutes=5):
