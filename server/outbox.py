@@ -11,6 +11,8 @@ The API never imports jobs/: rows name job functions by dotted path.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 from datetime import datetime, timedelta
 
@@ -63,9 +65,25 @@ def queue_name(name: str) -> str:
     return current_app.config["QUEUE_PREFIX"] + name
 
 
+# Set while a job runs: follow-up work it creates (due now) is run by the same job right after its commit,
+# instead of a round trip through Redis and another worker fork. See jobs.runner.
+_inline: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("outbox_inline", default=None)
+
+
+@contextlib.contextmanager
+def collecting_follow_ups():
+    sink: list[int] = []
+    token = _inline.set(sink)
+    try:
+        yield sink
+    finally:
+        _inline.reset(token)
+
+
 def add(func: str, *, queue: str = "default", delay: timedelta | None = None, at: datetime | None = None,
         **kwargs) -> OutboxJob:
-    """Record follow-up work in the current transaction; it is pushed to RQ after commit."""
+    """Record follow-up work in the current transaction; it is pushed to RQ after commit (or, inside a
+    job, run by that job after its commit)."""
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue}")
     available = at or (utcnow() + delay if delay else utcnow())
@@ -73,7 +91,11 @@ def add(func: str, *, queue: str = "default", delay: timedelta | None = None, at
                     request_id=current_request_id())
     db.session.add(row)
     db.session.flush()
-    _remember(db.session(), row)
+    sink = _inline.get()
+    if sink is not None and available <= utcnow() + timedelta(seconds=1):
+        sink.append(row.id)
+    else:
+        _remember(db.session(), row)
     return row
 
 
@@ -110,6 +132,16 @@ def push_many(rows: list[tuple[int, str, datetime, int]]) -> int:
                         exc.__class__.__name__, len(rows) - pushed)
             break
     return pushed
+
+
+def push_ids(row_ids: list[int]) -> int:
+    """Push rows by id (those still pending), e.g. follow-ups a failed job could not run itself."""
+    if not row_ids:
+        return 0
+    rows = db.session.execute(select(OutboxJob.id, OutboxJob.queue, OutboxJob.available_at, OutboxJob.attempts)
+                              .where(OutboxJob.id.in_(row_ids), OutboxJob.status == "pending")).all()
+    db.session.rollback()
+    return push_many([tuple(r) for r in rows])
 
 
 def push(row_id: int, queue: str, available_at: datetime, attempts: int = 0) -> bool:

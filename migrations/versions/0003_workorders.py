@@ -61,9 +61,11 @@ def upgrade():
     sa.ForeignKeyConstraint(['collector_id'], ['staff.id'], name=op.f('fk_cash_handovers_collector_id_staff'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_cash_handovers_community_id_communities'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['received_by_id'], ['staff.id'], name=op.f('fk_cash_handovers_received_by_id_staff'), ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_cash_handovers')),
-    sa.UniqueConstraint('collector_id', 'day', name=op.f('uq_cash_handovers_collector_id_day'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_cash_handovers'))
     )
+    with op.batch_alter_table('cash_handovers', schema=None) as batch_op:
+        batch_op.create_index('ix_cash_handovers_collector_day', ['collector_id', 'day'], unique=False)
+
     op.create_table('service_items',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('community_id', sa.Integer(), nullable=False),
@@ -268,6 +270,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_service_items_community_id'))
 
     op.drop_table('service_items')
+    with op.batch_alter_table('cash_handovers', schema=None) as batch_op:
+        batch_op.drop_index('ix_cash_handovers_collector_day')
+
     op.drop_table('cash_handovers')
     with op.batch_alter_table('service_categories', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_service_categories_community_id'))

@@ -21,6 +21,7 @@ from .values import InvalidValue, subscribe_data, template_data
 log = logging.getLogger(__name__)
 
 STATUS_LABELS = {"pending": "待发送", "sent": "已发送", "skipped": "已跳过", "failed": "发送失败"}
+NO_CREDIT = "用户没有剩余的订阅次数"
 
 
 # -- consent ledger -----------------------------------------------------------------------------------
@@ -53,6 +54,11 @@ def record_consent(owner: Owner, accepted: list[str]) -> list[dict]:
             db.session.add(SubscribeCredit(owner_id=owner.id, template_id=tid, credits=1))
             db.session.flush()
     return subscriptions(owner)
+
+
+def _has_credit(owner_id: int, template_id: str) -> bool:
+    return bool(db.session.scalar(select(SubscribeCredit.credits).where(
+        SubscribeCredit.owner_id == owner_id, SubscribeCredit.template_id == template_id)))
 
 
 def _spend_credit(owner_id: int, template_id: str) -> bool:
@@ -114,6 +120,9 @@ def _create(kind, key, template_id, page, values, shaper, *, touser, dedupe_key,
         msg.status, msg.error_message = "failed", f"数据不符合微信格式：{exc}"
     if msg.status == "pending" and not touser:
         msg.status, msg.error_message = "skipped", "未绑定微信（无 openid）"
+    if msg.status == "pending" and kind == "subscribe" and not _has_credit(ids["owner_id"], template_id):
+        # Known now: no job needed. (A credit accepted later is for later messages.)
+        msg.status, msg.error_message = "skipped", NO_CREDIT
     db.session.add(msg)
     db.session.flush()
     if msg.status == "pending":
@@ -147,7 +156,7 @@ def _close(msg: Message, status: str, code: int | None = None, text: str | None 
 def _deliver_subscribe(msg: Message) -> None:
     if not msg.credit_spent:
         if not _spend_credit(msg.owner_id, msg.template_id):
-            _close(msg, "skipped", None, "用户没有剩余的订阅次数")
+            _close(msg, "skipped", None, NO_CREDIT)
             return
         msg.credit_spent = True
         db.session.commit()  # durable before the send: a retry never spends a second credit

@@ -214,9 +214,10 @@ class OrderPayment(db.Model):
 
 
 class CashHandover(db.Model):
-    """A collector's day of takings handed to finance (现金当日交财务)."""
+    """Takings of a collector's day handed to finance (现金当日交财务); a later handover the same day covers
+    what was collected after the first."""
     __tablename__ = "cash_handovers"
-    __table_args__ = (UniqueConstraint("collector_id", "day"),)
+    __table_args__ = (Index("ix_cash_handovers_collector_day", "collector_id", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))

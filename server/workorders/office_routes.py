@@ -1,4 +1,222 @@
-"""Office views of work orders: printable service notice, callback queue, cash handover, monthly report."""
+"""Office views of work orders: printable service notice, callback queue, cash handover, monthly report.
+
+Parse -> one service call -> commit -> dump. Definitions of the queue and the report: reports.py.
+"""
 from __future__ import annotations
 
-BLUEPRINTS: tuple = ()
+from urllib.parse import quote
+
+import marshmallow as ma
+from flask import Response
+from marshmallow import validate
+
+from ..api import BEARER, blueprint
+from ..auth.services import require_staff
+from ..extensions import db
+from ..schemas import LocalDateTime, PageArgs, Text, page_of
+from ..timeutil import to_local, utcnow
+from . import notice, payments, reports, rules
+from .schemas import PaymentOut, PersonOut
+from .services import DESK_ROLES
+
+notice_blp = blueprint("service-notice", "/api/v1/staff/work-orders", "有偿服务通知单（打印）")
+callbacks_blp = blueprint("callback-queue", "/api/v1/staff/callbacks", "回访队列（接待员、经理）")
+handover_blp = blueprint("cash-handover", "/api/v1/staff/cash-handover", "收款员每日交款（财务、经理确认）")
+reports_blp = blueprint("reports", "/api/v1/staff/reports", "有偿服务月报（经理、财务）")
+
+MONTH_RE = r"^(20\d{2})-(0[1-9]|1[0-2])$"
+BINARY = {"type": "string", "format": "binary"}
+
+
+# -- schemas -----------------------------------------------------------------------------------------------
+
+class CallbackArgs(PageArgs):
+    status = ma.fields.String(load_default="due", validate=validate.OneOf(list(reports.CALLBACK_STATUSES)),
+                              metadata={"description": "due 待回访（默认）| overdue 已超时 | done 已回访"})
+
+
+class LastCallbackOut(ma.Schema):
+    result = ma.fields.String()
+    result_label = ma.fields.Function(lambda c: rules.CALLBACK_RESULTS.get(c.result, c.result))
+    note = ma.fields.String()
+    at = LocalDateTime()
+    staff_name = ma.fields.Function(lambda c: c.staff.name if c.staff else None)
+
+
+class CallbackItemOut(ma.Schema):
+    id = ma.fields.Integer(attribute="order.id")
+    number = ma.fields.String(attribute="order.number")
+    kind = ma.fields.String(attribute="order.kind")
+    kind_label = ma.fields.Function(lambda i: rules.KINDS[i["order"].kind])
+    title = ma.fields.String(attribute="order.title")
+    status = ma.fields.String(attribute="order.status")
+    house = ma.fields.Function(lambda i: {"id": i["order"].house_id, "label": i["order"].house.label})
+    contact_name = ma.fields.String(attribute="order.contact_name")
+    contact_phone = ma.fields.String(attribute="order.contact_phone")
+    completed_at = LocalDateTime(attribute="order.completed_at", allow_none=True)
+    callback_due_at = LocalDateTime(attribute="order.callback_due_at")
+    overdue = ma.fields.Boolean()
+    needs_callback = ma.fields.Boolean(attribute="order.needs_callback")
+    rating = ma.fields.Integer(attribute="order.rating", allow_none=True)
+    last_callback = ma.fields.Nested(LastCallbackOut, allow_none=True)
+
+
+CallbackPage = page_of(CallbackItemOut, "CallbackQueuePage")
+
+
+class HandoverArgs(ma.Schema):
+    date = ma.fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD，默认为小区时区的今天"})
+
+
+class HandoverIn(ma.Schema):
+    collector_id = ma.fields.Integer(required=True, strict=True, metadata={"description": "收款员工 id"})
+    date = ma.fields.Date(required=True, metadata={"description": "收款日期 YYYY-MM-DD"})
+    note = Text(200, load_default="")
+
+
+class HandoverOut(ma.Schema):
+    id = ma.fields.Integer()
+    collector = ma.fields.Nested(PersonOut)
+    day = ma.fields.Date()
+    total_fen = ma.fields.Integer()
+    cash_fen = ma.fields.Integer()
+    received_by = ma.fields.Nested(PersonOut)
+    received_at = LocalDateTime()
+    note = ma.fields.String()
+
+
+class MethodAmountOut(ma.Schema):
+    method = ma.fields.String()
+    method_label = ma.fields.String()
+    amount_fen = ma.fields.Integer()
+
+
+def _by_method(sheet: dict) -> list[dict]:
+    return [{"method": m, "method_label": rules.PAYMENT_METHODS[m],
+             "amount_fen": sheet["by_method"].get(m, 0)} for m in rules.OFFLINE_METHODS]
+
+
+class HandoverSheetOut(ma.Schema):
+    collector = ma.fields.Nested(PersonOut, allow_none=True)
+    day = ma.fields.Date()
+    total_fen = ma.fields.Integer()
+    by_method = ma.fields.Function(lambda s: MethodAmountOut(many=True).dump(_by_method(s)),
+                                   metadata={"description": "现金 / POS 刷卡 / 转账 各自金额（分）"})
+    payments = ma.fields.List(ma.fields.Nested(PaymentOut))
+    pending_fen = ma.fields.Integer(metadata={"description": "尚未交给财务的金额（分）"})
+    handed_over = ma.fields.Function(lambda s: s["pending_fen"] == 0)
+    handovers = ma.fields.List(ma.fields.Nested(HandoverOut))
+
+
+class ReportArgs(ma.Schema):
+    month = ma.fields.String(required=True,
+                             validate=validate.Regexp(MONTH_RE, error="月份格式应为 YYYY-MM（如 2026-11）"),
+                             metadata={"description": "YYYY-MM，按北京时间划分月份"})
+    format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]),
+                              metadata={"description": "json（默认）或 xlsx（Excel 下载）"})
+
+
+class DepartmentStatsOut(ma.Schema):
+    department = ma.fields.String()
+    department_label = ma.fields.String()
+    count = ma.fields.Integer(metadata={"description": "服务单数（不含已取消）"})
+    completed = ma.fields.Integer(metadata={"description": "已完工单数（待确认、已确认、已完成）"})
+    amount_fen = ma.fields.Integer(metadata={"description": "已完工单的最终金额合计（分）"})
+    collected_fen = ma.fields.Integer(metadata={"description": "本月内收到的款项（分）"})
+    rework_count = ma.fields.Integer(metadata={"description": "返工次数合计"})
+    average_rating = ma.fields.Float(allow_none=True, metadata={"description": "平均评分（1 位小数），无评价为 null"})
+    callback_rate = ma.fields.Float(allow_none=True,
+                                    metadata={"description": "回访率 0..1（3 位小数），无完工单为 null"})
+
+
+class ItemStatsOut(ma.Schema):
+    service_item_id = ma.fields.Integer(allow_none=True)
+    name = ma.fields.String()
+    department = ma.fields.String()
+    department_label = ma.fields.String()
+    count = ma.fields.Integer()
+    completed = ma.fields.Integer()
+    amount_fen = ma.fields.Integer()
+
+
+class ServiceReportOut(ma.Schema):
+    month = ma.fields.String()
+    community = ma.fields.Dict()
+    departments = ma.fields.List(ma.fields.Nested(DepartmentStatsOut))
+    total = ma.fields.Nested(DepartmentStatsOut)
+    items = ma.fields.List(ma.fields.Nested(ItemStatsOut))
+
+
+# -- service notice ------------------------------------------------------------------------------------------
+
+@notice_blp.get("/<int:order_id>/notice")
+@notice_blp.response(200, description="A4 打印页（text/html）：财务联、部门联、存档联", content_type="text/html")
+@notice_blp.doc(security=BEARER, responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+def service_notice(order_id):
+    """有偿服务通知单：一页 A4 三联（财务联 / 部门联 / 存档联），沿虚线剪开"""
+    html = notice.notice_html(require_staff(), order_id)
+    response = Response(html, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# -- callback queue ------------------------------------------------------------------------------------------
+
+@callbacks_blp.get("")
+@callbacks_blp.arguments(CallbackArgs, location="query")
+@callbacks_blp.response(200, CallbackPage)
+@callbacks_blp.doc(security=BEARER)
+def callback_queue(args):
+    """待回访 / 已超时 / 已回访的报修与有偿服务工单，按回访时限排序（记录回访：POST /staff/work-orders/{id}/callback）"""
+    staff = require_staff(roles=DESK_ROLES)
+    return reports.callback_queue(staff, args["status"], args["page"], args["per_page"])
+
+
+# -- cash handover -------------------------------------------------------------------------------------------
+
+@handover_blp.get("")
+@handover_blp.arguments(HandoverArgs, location="query")
+@handover_blp.response(200, HandoverSheetOut(many=True))
+@handover_blp.doc(security=BEARER)
+def handover_sheet(args):
+    """某日各收款人的收款（按方式汇总）与交款确认情况（财务、收费员、经理）"""
+    staff = require_staff()
+    zone = staff.community.timezone
+    day = args["date"] or to_local(utcnow(), zone).date()
+    return payments.handover_sheet(staff, day, zone)
+
+
+@handover_blp.post("")
+@handover_blp.arguments(HandoverIn)
+@handover_blp.response(201, HandoverOut)
+@handover_blp.doc(security=BEARER)
+def receive_handover(data):
+    """财务或经理确认收到某收款人当天的款项（每人每天一次）"""
+    staff = require_staff()
+    handover = payments.receive_handover(staff, data["collector_id"], data["date"], staff.community.timezone,
+                                         data["note"])
+    db.session.commit()
+    return handover
+
+
+# -- monthly report ------------------------------------------------------------------------------------------
+
+@reports_blp.get("/services")
+@reports_blp.arguments(ReportArgs, location="query")
+@reports_blp.response(200, ServiceReportOut, description="月报（JSON）；format=xlsx 时为 Excel 文件（汇总、明细两个工作表）")
+@reports_blp.doc(security=BEARER, responses={200: {"content": {reports.XLSX_MIMETYPE: {"schema": BINARY}}}})
+def services_report(args):
+    """有偿服务月报：按部门统计单数、完工、金额、收款、返工、评分、回访率，及按服务项目的明细"""
+    year, month = (int(part) for part in args["month"].split("-"))
+    report = reports.monthly_services(require_staff(), year, month)
+    if args["format"] != "xlsx":
+        return report
+    ascii_name, chinese_name = reports.xlsx_filenames(report["month"])
+    response = Response(reports.workbook(report), mimetype=reports.XLSX_MIMETYPE)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+BLUEPRINTS = (notice_blp, callbacks_blp, handover_blp, reports_blp)

@@ -60,7 +60,8 @@ def _day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
 
 
 def handover_sheet(staff: Staff, day: date, zone: str) -> list[dict]:
-    """Per collector: what they took that day, by method, and whether finance has received it."""
+    """Per collector: what they took that day, by method, what finance has received (one or more
+    handovers: money taken after a handover is handed over later the same day) and what is still due."""
     if staff.role not in FINANCE_VIEW and staff.department != "finance":
         raise Forbidden("只有财务、收费员和经理可以查看交款", code="role_forbidden")
     start, end = _day_bounds(day, zone)
@@ -70,33 +71,36 @@ def handover_sheet(staff: Staff, day: date, zone: str) -> list[dict]:
     sheets: dict[int, dict] = {}
     for p in payments:
         sheet = sheets.setdefault(p.collector_id, {
-            "collector": p.collector, "day": day, "payments": [], "total_fen": 0,
-            "by_method": {m: 0 for m in rules.OFFLINE_METHODS}, "handover": None})
+            "collector": p.collector, "day": day, "payments": [], "total_fen": 0, "pending_fen": 0,
+            "by_method": {m: 0 for m in rules.OFFLINE_METHODS}, "handovers": []})
         sheet["payments"].append(p)
         sheet["total_fen"] += p.amount_fen
         sheet["by_method"][p.method] += p.amount_fen
+        if p.handover_id is None:
+            sheet["pending_fen"] += p.amount_fen
     for collector_id, sheet in sheets.items():
-        sheet["handover"] = db.session.scalar(select(CashHandover).where(
-            CashHandover.collector_id == collector_id, CashHandover.day == day))
+        sheet["handovers"] = list(db.session.scalars(select(CashHandover).where(
+            CashHandover.collector_id == collector_id, CashHandover.day == day).order_by(CashHandover.id)))
     return list(sheets.values())
 
 
 def receive_handover(staff: Staff, collector_id: int, day: date, zone: str, note: str) -> CashHandover:
-    """Finance (or the manager) confirms receipt of a collector's day of takings."""
+    """Finance (or the manager) confirms receipt of a collector's takings of that day not yet handed over."""
     if staff.department != "finance" and staff.role != "manager":
         raise Forbidden("只有财务或经理可以确认收到交款", code="role_forbidden")
     sheet = next((s for s in handover_sheet(staff, day, zone) if s["collector"] and s["collector"].id == collector_id),
                  None)
     if sheet is None:
         raise NotFound("该员工当天没有收款记录")
-    if sheet["handover"] is not None:
-        raise Conflict("当天的交款已确认", code="already_handed_over")
+    pending = [p for p in sheet["payments"] if p.handover_id is None]
+    if not pending:
+        raise Conflict("当天的收款已全部交款", code="already_handed_over")
     handover = CashHandover(community_id=staff.community_id, collector_id=collector_id, day=day,
-                            total_fen=sheet["total_fen"], cash_fen=sheet["by_method"]["cash"],
+                            total_fen=sum(p.amount_fen for p in pending),
+                            cash_fen=sum(p.amount_fen for p in pending if p.method == "cash"),
                             received_by_id=staff.id, received_at=utcnow(), note=note)
     db.session.add(handover)
     db.session.flush()
-    for payment in sheet["payments"]:
+    for payment in pending:
         payment.handover_id = handover.id
     return handover
-

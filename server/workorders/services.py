@@ -118,7 +118,8 @@ def _tell_owner(order: WorkOrder, status_label: str, note: str, event: WorkOrder
         "character_string1": order.number, "thing2": order.title, "phrase3": status_label,
         "thing4": note or "-", "time5": event.at,
     }, community_id=order.community_id, page=f"pages/orders/detail?id={order.id}",
-        dedupe_key=f"order-status:{event.id}", queue="high" if order.urgent else "default")
+        # One queue for all of them, so an owner's credits go to updates in the order they happened.
+        dedupe_key=f"order-status:{event.id}", queue="high")
 
 
 def _alert(staff_list, order: WorkOrder, what: str, dedupe: str) -> None:
@@ -333,7 +334,7 @@ def _rework(order: WorkOrder, event: str, actor: Actor, note: str) -> WorkOrderE
     order.needs_callback = True
     order.assignee_id = None
     order.completed_at = order.confirmed_at = order.closed_at = None
-    order.callback_due_at = None
+    order.callback_due_at = order.callback_at = None  # the redone work gets its own callback
     if order.kind == "repair" or order.kind == "service":
         order.complete_due_at = sla.repair_complete_due(utcnow(), calendar_for(order.community))
     outbox.add("jobs.workorders.dispatch", queue="high", order_id=order.id)
