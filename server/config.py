@@ -32,6 +32,12 @@ def _rate(value: str) -> tuple[int, int]:
     return int(count), int(seconds or 60)
 
 
+def _choice(value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"expected one of {', '.join(allowed)}")
+    return value
+
+
 def _json_dict(value: str) -> dict:
     parsed = json.loads(value) if value.strip() else {}
     if not isinstance(parsed, dict):
@@ -111,6 +117,8 @@ SETTINGS: list[Setting] = [
             "failed job (the last value repeats).", _int_list),
     Setting("OUTBOX_STALE_SECONDS", "60", "A pending job unseen by Redis for this long is re-enqueued by the "
             "sweeper.", int),
+    Setting("WORKER_MODE", "fork", "fork: every job in its own forked process (isolated); simple: jobs run in "
+            "the worker process, reusing connections (faster).", lambda v: _choice(v, ("fork", "simple"))),
     Setting("JOB_TIMEOUT", "300", "Seconds a single background job may run.", int),
     Setting("QUEUE_PREFIX", "", "Prefix for RQ queue names (lets several deployments share one Redis).", str),
 ]

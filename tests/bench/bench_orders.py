@@ -65,9 +65,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=5.0, help="orders per second in phase 1 (0: unpaced)")
     parser.add_argument("--rq-workers", type=int, default=1)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--worker-mode", choices=["fork", "simple"], default="fork")
     args = parser.parse_args()
 
-    with stack(rq_workers=args.rq_workers) as (api, sandbox, _env):
+    with stack(rq_workers=args.rq_workers, worker_mode=args.worker_mode) as (api, sandbox, _env):
         auth, house_id = setup_owner(api)
         request("DELETE", sandbox + "sandbox/messages")
         posted: dict[str, float] = {}
@@ -104,7 +105,7 @@ def main() -> None:
             t.join()
         burst = time.time() - t0
 
-    print(f"{os.cpu_count()} cores; {args.rq_workers} forking RQ worker(s); gunicorn sync workers; "
+    print(f"{os.cpu_count()} cores; {args.rq_workers} RQ worker(s), mode {args.worker_mode}; gunicorn sync workers; "
           f"PostgreSQL + Redis; sandbox over HTTP")
     print(f"phase 1: {args.orders} repair orders posted at {args.rate or 'max'}/s; "
           f"pushes received {len(latencies)}/{args.orders}")

@@ -57,7 +57,7 @@ def request(method: str, url: str, body: dict | None = None, headers: dict | Non
 
 
 @contextmanager
-def stack(web_workers: int | None = None, rq_workers: int = 0):
+def stack(web_workers: int | None = None, rq_workers: int = 0, worker_mode: str = "fork"):
     """Yields (api_base, sandbox_base, env)."""
     import redis
 
@@ -69,7 +69,7 @@ def stack(web_workers: int | None = None, rq_workers: int = 0):
                WUYE_SECRET_KEY="bench-secret-" + "x" * 32, WUYE_WECHAT_API_BASE=sandbox_base,
                WUYE_LOG_LEVEL="WARNING", WUYE_QUEUE_PREFIX="bench-", WUYE_TRUSTED_PROXIES="0",
                WUYE_RATE_LOGIN_IP="100000/60", WUYE_RATE_BIND_IP="100000/60",
-               FLASK_APP="server.app:create_app", GUNICORN_BIND=f"127.0.0.1:{api_port}",
+               WUYE_WORKER_MODE=worker_mode, FLASK_APP="server.app:create_app", GUNICORN_BIND=f"127.0.0.1:{api_port}",
                SANDBOX_OA_CALLBACK_URL=f"http://127.0.0.1:{api_port}/wechat/official/events")
     if web_workers:
         env["WEB_CONCURRENCY"] = str(web_workers)
