@@ -35,7 +35,13 @@ def Phone(**kwargs) -> ma.fields.String:  # noqa: N802 - reads like a field clas
 
 
 def Text(max_length: int, *, required: bool = False, min_length: int = 0, **kwargs) -> ma.fields.String:  # noqa: N802
-    return ma.fields.String(required=required, validate=validate.Length(min=min_length, max=max_length), **kwargs)
+    """A string of at most max_length; min_length 1 means it may not be blank (message: 必填)."""
+    validators = [validate.Length(max=max_length)]
+    if min_length == 1:
+        validators.insert(0, validate.Length(min=1, error="必填"))
+    elif min_length > 1:
+        validators = [validate.Length(min=min_length, max=max_length)]
+    return ma.fields.String(required=required, validate=validators, **kwargs)
 
 
 def mask_phone(phone: str | None) -> str | None:

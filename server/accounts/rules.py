@@ -24,8 +24,31 @@ ROLES = {
 MEMBER_ROLES = {"owner": "业主", "family": "家庭成员", "tenant": "租户"}
 MEMBERSHIP_STATUSES = {"pending": "待审核", "approved": "已通过", "rejected": "未通过", "unbound": "已解绑"}
 
-# Staff who review house bindings and manage the community's people.
-REVIEWER_ROLES = {"receptionist", "manager"}
+# Who may do what, by role (plus the finance department): the one table the services check and the
+# clients read (StaffOut.permissions), so the mini-program and admin page offer only what will work.
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    "review_bindings": frozenset({"receptionist", "manager"}),
+    "desk": frozenset({"receptionist", "manager"}),  # register, cancel and call back work orders
+    "assign": frozenset({"receptionist", "manager", "supervisor"}),  # supervisors: their department
+    "collect_payments": frozenset({"cashier", "receptionist", "manager"}),
+    "view_takings": frozenset({"cashier", "manager"}),
+    "receive_takings": frozenset({"manager"}),
+    "reports": frozenset({"manager"}),
+    "manage_catalog": frozenset({"manager"}),
+    "manage_staff": frozenset({"manager", "supervisor"}),  # supervisors: the workers of their department
+    "audit_messages": frozenset({"manager"}),
+}
+FINANCE_PERMISSIONS = frozenset({"view_takings", "receive_takings", "reports"})
+REVIEWER_ROLES = ROLE_PERMISSIONS["review_bindings"]
+DESK_ROLES = ROLE_PERMISSIONS["desk"]
+
+
+def can(role: str, department: str, permission: str) -> bool:
+    return role in ROLE_PERMISSIONS[permission] or (department == "finance" and permission in FINANCE_PERMISSIONS)
+
+
+def permissions(role: str, department: str) -> list[str]:
+    return [name for name in ROLE_PERMISSIONS if can(role, department, name)]
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 
@@ -80,7 +103,9 @@ def decide_binding(
         return BindingDecision("pending", "未在业主名册中")
     if match.role != role:
         return BindingDecision("pending", f"名册登记身份为{MEMBER_ROLES.get(match.role, match.role)}")
-    if require_verified_phone and verified_phone != phone:
+    if require_verified_phone and verified_phone is None:
         return BindingDecision("pending", "手机号未经微信验证")
+    if require_verified_phone and verified_phone != phone:
+        return BindingDecision("pending", "与微信验证的手机号不一致")
     return BindingDecision("approved", None)
 

@@ -49,6 +49,14 @@ def verify_phone(owner: Owner, code: str) -> Owner:
         raise UpstreamError("未能获取手机号，请稍后再试")
     owner.phone = phone
     owner.phone_verified_at = utcnow()
+    # Requests that waited only for this verification are decided again now.
+    for membership in db.session.scalars(select(HouseMembership).where(
+            HouseMembership.owner_id == owner.id, HouseMembership.status == "pending")):
+        decision = _decide(owner, membership.house, membership.name, membership.phone, membership.role)
+        if decision.status == "approved":
+            _approve(membership, reviewer=None)
+        else:
+            membership.pending_reason = decision.reason
     return owner
 
 
@@ -80,13 +88,7 @@ def request_binding(owner: Owner, *, community_code: str, building: str, unit: s
     if membership is not None and membership.status == "pending":
         raise Conflict("已提交绑定申请，请等待物业审核", code="already_pending")
 
-    roster = [rules.RosterPerson(e.name, e.phone, e.role) for e in
-              db.session.scalars(select(RosterEntry).where(RosterEntry.house_id == house.id))]
-    decision = rules.decide_binding(
-        name=name, phone=phone, role=role, roster=roster,
-        verified_phone=owner.phone if owner.phone_verified_at else None,
-        require_verified_phone=cfg["BINDING_REQUIRE_VERIFIED_PHONE"],
-    )
+    decision = _decide(owner, house, name, phone, role)
     if membership is None:
         membership = HouseMembership(house=house, owner=owner)
         db.session.add(membership)
@@ -99,6 +101,16 @@ def request_binding(owner: Owner, *, community_code: str, building: str, unit: s
     if decision.status == "pending":
         _tell_reviewers(membership)
     return membership
+
+
+def _decide(owner: Owner, house: House, name: str, phone: str, role: str) -> rules.BindingDecision:
+    roster = [rules.RosterPerson(e.name, e.phone, e.role) for e in
+              db.session.scalars(select(RosterEntry).where(RosterEntry.house_id == house.id))]
+    return rules.decide_binding(
+        name=name, phone=phone, role=role, roster=roster,
+        verified_phone=owner.phone if owner.phone_verified_at else None,
+        require_verified_phone=current_app.config["BINDING_REQUIRE_VERIFIED_PHONE"],
+    )
 
 
 def _tell_reviewers(membership: HouseMembership) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..accounts.models import Community, Staff
+from ..accounts.rules import can
 from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from .models import Material, ServiceCategory, ServiceItem
@@ -34,7 +35,7 @@ def materials(community_id: int, include_inactive: bool = False) -> list[Materia
 
 
 def _require_manager(staff: Staff) -> None:
-    if staff.role != "manager":
+    if not can(staff.role, staff.department, "manage_catalog"):
         raise Forbidden("只有经理可以维护服务目录", code="role_forbidden")
 
 

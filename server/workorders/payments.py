@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from ..accounts.models import Staff
+from ..accounts.rules import can
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
@@ -15,8 +16,6 @@ from . import rules
 from .models import CashHandover, OrderPayment, WorkOrder
 from .services import Actor, add_event
 
-COLLECTOR_ROLES = {"cashier", "receptionist", "manager"}
-FINANCE_VIEW = {"cashier", "manager"}
 
 
 def settle(order: WorkOrder, *, method: str, amount_fen: int, receipt_no: str, collector: Staff | None,
@@ -48,7 +47,7 @@ def settle(order: WorkOrder, *, method: str, amount_fen: int, receipt_no: str, c
 
 
 def record_on_site(staff: Staff, order: WorkOrder, data: dict) -> OrderPayment:
-    if staff.role not in COLLECTOR_ROLES and order.assignee_id != staff.id:
+    if not can(staff.role, staff.department, "collect_payments") and order.assignee_id != staff.id:
         raise Forbidden("只有收费员、接待员、经理或上门员工可以登记收款", code="role_forbidden")
     return settle(order, method=data["method"], amount_fen=data["amount_fen"], receipt_no=data["receipt_no"],
                   collector=staff, actor=Actor.of_staff(staff))
@@ -62,7 +61,7 @@ def _day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
 def handover_sheet(staff: Staff, day: date, zone: str) -> list[dict]:
     """Per collector: what they took that day, by method, what finance has received (one or more
     handovers: money taken after a handover is handed over later the same day) and what is still due."""
-    if staff.role not in FINANCE_VIEW and staff.department != "finance":
+    if not can(staff.role, staff.department, "view_takings"):
         raise Forbidden("只有财务、收费员和经理可以查看交款", code="role_forbidden")
     start, end = _day_bounds(day, zone)
     payments = db.session.scalars(select(OrderPayment).where(
@@ -86,7 +85,7 @@ def handover_sheet(staff: Staff, day: date, zone: str) -> list[dict]:
 
 def receive_handover(staff: Staff, collector_id: int, day: date, zone: str, note: str) -> CashHandover:
     """Finance (or the manager) confirms receipt of a collector's takings of that day not yet handed over."""
-    if staff.department != "finance" and staff.role != "manager":
+    if not can(staff.role, staff.department, "receive_takings"):
         raise Forbidden("只有财务或经理可以确认收到交款", code="role_forbidden")
     sheet = next((s for s in handover_sheet(staff, day, zone) if s["collector"] and s["collector"].id == collector_id),
                  None)

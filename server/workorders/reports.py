@@ -44,6 +44,7 @@ from sqlalchemy import func, select
 
 from ..accounts import rules as account_rules
 from ..accounts.models import Community, Staff
+from ..accounts.rules import can
 from ..errors import Forbidden
 from ..extensions import db
 from ..pagination import paginate
@@ -53,8 +54,6 @@ from .models import Callback, OrderPayment, ServiceItem, WorkOrder
 
 DONE = ("completed", "confirmed", "closed")  # the work is done (awaiting the owner's confirmation or later)
 DEPARTMENTS = ("engineering", "cleaning")  # the departments doing paid services, in report order
-REPORT_ROLES = {"manager"}
-REPORT_DEPARTMENTS = {"finance"}
 CALLBACK_KINDS = ("repair", "service")
 CALLBACK_STATUSES = ("due", "overdue", "done")
 
@@ -150,7 +149,7 @@ def summarize(rows: Iterable[OrderRow]) -> dict:
 # -- the monthly report, from the database ---------------------------------------------------------------
 
 def may_see_reports(staff: Staff) -> bool:
-    return staff.role in REPORT_ROLES or staff.department in REPORT_DEPARTMENTS
+    return can(staff.role, staff.department, "reports")
 
 
 def fetch_rows(community_id: int, start: datetime, end: datetime) -> list[OrderRow]:

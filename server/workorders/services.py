@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import outbox, ratelimit
+from ..accounts import rules as account_rules
 from ..accounts.models import CalendarDay, Community, House, HouseMembership, Owner, Staff
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
@@ -29,7 +30,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-DESK_ROLES = {"receptionist", "manager"}
+DESK_ROLES = account_rules.DESK_ROLES
 
 
 @dataclass(frozen=True)
@@ -444,7 +445,9 @@ def _material_usages(order: WorkOrder, materials: list[dict]) -> list[MaterialUs
 # -- desk actions ---------------------------------------------------------------------------------------------
 
 def may_assign(staff: Staff, order: WorkOrder) -> bool:
-    return staff.role in DESK_ROLES or (staff.role == "supervisor" and staff.department == order.department)
+    if not account_rules.can(staff.role, staff.department, "assign"):
+        return False
+    return staff.role != "supervisor" or staff.department == order.department
 
 
 def assign(staff: Staff, order: WorkOrder, assignee_id: int, appointment_at: datetime | None) -> WorkOrder:

@@ -53,7 +53,8 @@ def test_login_input_errors(client, demo):
     assert client.post("/api/v1/auth/login", json={}).get_json()["error"]["fields"] == {"code": ["必填"]}
     assert client.post("/api/v1/auth/login", json={"code": 5}).status_code == 422
     res = client.post("/api/v1/auth/login", json={"code": "x" * 129})
-    assert res.get_json()["error"]["fields"]["code"] == ["长度应在 1 到 128 之间"]
+    assert res.get_json()["error"]["fields"]["code"] == ["长度不能超过 128"]
+    assert client.post("/api/v1/auth/login", json={"code": ""}).get_json()["error"]["fields"] == {"code": ["必填"]}
     res = client.post("/api/v1/auth/login", data="{not json", content_type="application/json")
     assert res.status_code == 400 and res.get_json()["error"]["code"] == "bad_request"
     res = client.post("/api/v1/auth/login", json={"code": "dev:x", "price": 1})

@@ -165,3 +165,17 @@ def test_binding_rate_limit(app, client, login, demo, monkeypatch):
     assert bind(client, headers, room="9999").status_code == 422
     assert bind(client, headers, room="9998").status_code == 422
     assert bind(client, headers, room="9997").status_code == 429
+
+
+def test_verifying_the_phone_decides_waiting_requests_again(client, login, demo):
+    headers = login("late-verifier")
+    res = bind(client, headers)
+    assert res.get_json()["pending_reason"] == "手机号未经微信验证"
+    client.post("/api/v1/me/phone", json={"code": "dev:13800000001"}, headers=headers)
+    assert client.get("/api/v1/me/houses", headers=headers).get_json()[0]["status"] == "approved"
+
+
+def test_a_different_verified_phone_is_named_as_the_reason(client, login, demo):
+    headers = login("other-phone")
+    client.post("/api/v1/me/phone", json={"code": "dev:13600000009"}, headers=headers)
+    assert bind(client, headers).get_json()["pending_reason"] == "与微信验证的手机号不一致"

@@ -22,7 +22,7 @@ def test_spaces_in_names_do_not_matter():
 def test_unverified_phone_waits_when_required():
     d = decide(verified_phone=None)
     assert (d.status, d.reason) == ("pending", "手机号未经微信验证")
-    assert decide(verified_phone="13900000000").status == "pending"
+    assert decide(verified_phone="13900000000").reason == "与微信验证的手机号不一致"
 
 
 def test_unverified_phone_is_enough_when_not_required():
@@ -47,3 +47,12 @@ def test_phone_validation_and_labels():
     assert not valid_phone("1380000000")
     assert not valid_phone("23800000001")
     assert house_label("1", "2", "301") == "1栋2单元301"
+
+
+def test_permissions_table():
+    from server.accounts.rules import can, permissions
+
+    assert permissions("receptionist", "service_center") == ["review_bindings", "desk", "assign", "collect_payments"]
+    assert can("cashier", "finance", "receive_takings") and not can("cashier", "service_center", "receive_takings")
+    assert permissions("worker", "engineering") == []
+    assert "manage_catalog" in permissions("manager", "service_center")
