@@ -6,7 +6,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export FLASK_APP := server.app:create_app
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test install services migrate env-example bench clean
+.PHONY: run test test-miniprogram install services migrate env-example bench clean
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +28,19 @@ run: install
 	fi; \
 	exec honcho start -f Procfile $$procs
 
-# The whole suite against this machine's PostgreSQL and Redis (started when down).
+# The whole suite: Python against this machine's PostgreSQL and Redis (started when down), then the
+# mini-program's tests in Node (skipped with a note where npm is missing).
 test: install services
 	python -m pytest
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory test-miniprogram; \
+	else echo "npm not found: mini-program tests skipped"; fi
+
+miniprogram/node_modules/.installed: miniprogram/package-lock.json
+	cd miniprogram && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-miniprogram: miniprogram/node_modules/.installed
+	cd miniprogram && npm test --silent
 
 services:
 	@bash .ci/services.sh
@@ -43,6 +53,7 @@ env-example: install
 
 bench: install services
 	python tests/bench/bench_api.py
+	python tests/bench/bench_orders.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache miniprogram/node_modules
