@@ -7,6 +7,8 @@ module.exports = {
   defaultCommunity: 'demo',
   // Request timeout in milliseconds (slow phones on weak networks: be generous).
   timeout: 15000,
+  // Photo upload timeout in milliseconds (a compressed photo on a weak 4G connection can take a while).
+  uploadTimeout: 60000,
 
   // Local development with the WeChat sandbox (server/sandbox) only. The sandbox does not
   // know the codes WeChat DevTools hands out; it accepts "dev:<openid>" and "dev:<phone>".

@@ -69,15 +69,39 @@ describe('home', () => {
     expect(wxState.navigations).toEqual([['navigateTo', '/pages/staff/bindings/index']])
   })
 
-  test('service entries are placeholders', async () => {
+  test('service entries: 报修, 有偿服务, 我的工单 open their pages; 缴费 and 投诉 are still to come', async () => {
     const page = loadPage('pages/index/index')
     page.instance.onLoad({})
     page.instance.onShow()
     await flush()
     const services = all(page, '.service')
-    expect(services.map((s) => s.dom.textContent.replace(/\s+/g, ''))).toEqual(['报修即将上线', '缴费即将上线', '投诉即将上线'])
-    await tap(page, services[0])
-    expect(wxState.toasts).toEqual(['报修即将上线'])
+    expect(services.map((s) => s.dom.textContent.replace(/\s+/g, ''))).toEqual([
+      '报修室内维修', '有偿服务便民服务', '我的工单查看进度', '缴费即将上线', '投诉即将上线',
+    ])
+    await tap(page, '#service-repair')
+    await tap(page, '#service-service')
+    await tap(page, '#service-orders')
+    expect(wxState.navigations).toEqual([
+      ['navigateTo', '/pages/repairs/new'],
+      ['navigateTo', '/pages/services/index'],
+      ['navigateTo', '/pages/orders/index'],
+    ])
+    await tap(page, '#service-billing')
+    await tap(page, '#service-complaint')
+    expect(wxState.toasts).toEqual(['缴费即将上线', '投诉即将上线'])
+    expect(wxState.navigations).toHaveLength(3)
+    expect(exists(page, '#tasks-entry')).toBe(false)
+  })
+
+  test('staff also get 我的任务', async () => {
+    fake.session.staff = { id: 5, name: '王师傅', role: 'worker', role_label: '员工' }
+    const page = loadPage('pages/index/index')
+    page.instance.onLoad({})
+    page.instance.onShow()
+    await flush()
+    expect(text(page, '#tasks-entry')).toContain('我的任务')
+    await tap(page, '#tasks-entry')
+    expect(wxState.navigations).toEqual([['navigateTo', '/pages/staff/tasks/index']])
   })
 
   test('later shows refresh with GET /me', async () => {

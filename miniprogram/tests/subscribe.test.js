@@ -38,3 +38,28 @@ test('pick selects templates by key', () => {
   const list = [{ key: 'binding_result', template_id: 't1' }, { key: 'other', template_id: 't2' }, { key: 'binding_result', template_id: '' }]
   expect(subscribe.pick(list, ['binding_result'])).toEqual([{ key: 'binding_result', template_id: 't1' }])
 })
+
+describe('before an action', () => {
+  test('idsToAsk: only templates without credits; [] when they cannot be loaded', async () => {
+    const { fake } = setup()
+    fake.on('GET', '/api/v1/me/subscriptions', () => [
+      { key: 'order_status', template_id: 'tpl-order-status', credits: 0 },
+      { key: 'binding_result', template_id: 'tpl-binding-result', credits: 0 },
+    ])
+    expect(await subscribe.idsToAsk(['order_status'])).toEqual(['tpl-order-status'])
+    fake.on('GET', '/api/v1/me/subscriptions', () => [{ key: 'order_status', template_id: 'tpl-order-status', credits: 1 }])
+    expect(await subscribe.idsToAsk(['order_status'])).toEqual([])
+    fake.offline = true
+    expect(await subscribe.idsToAsk(['order_status'])).toEqual([])
+  })
+
+  test('askQuietly asks at once, and never rejects', async () => {
+    const { wx: wxState } = setup()
+    wxState.subscribeError = { errCode: 20004, errMsg: 'requestSubscribeMessage:fail' }
+    const asked = subscribe.askQuietly(['tpl-order-status'])
+    expect(wxState.subscribeRequests).toEqual([['tpl-order-status']])
+    expect(await asked).toEqual([])
+    expect(await subscribe.askQuietly([])).toEqual([])
+    expect(wxState.subscribeRequests).toHaveLength(1)
+  })
+})

@@ -183,22 +183,27 @@ function loadMe() {
 
 // -- requests ------------------------------------------------------------------------------------
 
-function request(method, path, data, options) {
-  const opts = options || {}
-  const url = path + queryString(opts.query)
+// Runs send(token) with a usable token: logs in first when there is none; on a 401 logs in again once
+// (unless someone already did) and runs send once more. send(token) resolves with {statusCode, ...}.
+// Used by request() and by wx.uploadFile / wx.downloadFile wrappers (utils/upload.js).
+function withToken(sendFn) {
   const waitForLogin = loginPromise ? loginPromise.catch(() => null) : Promise.resolve()
   return waitForLogin
     .then(() => (getToken() ? null : login()))
     .then(() => {
       const token = getToken()
-      return send(method, url, data, token).then((res) => {
+      return sendFn(token).then((res) => {
         if (res.statusCode !== 401) return res
-        // The token was refused: log in again once (unless someone already did) and retry once.
         const relogin = getToken() && getToken() !== token ? Promise.resolve() : login()
-        return relogin.then(() => send(method, url, data, getToken()))
+        return relogin.then(() => sendFn(getToken()))
       })
     })
-    .then(unwrap)
+}
+
+function request(method, path, data, options) {
+  const opts = options || {}
+  const url = path + queryString(opts.query)
+  return withToken((token) => send(method, url, data, token)).then(unwrap)
 }
 
 function logout() {
@@ -222,6 +227,8 @@ module.exports = {
   ApiError,
   NETWORK_MESSAGE,
   request,
+  withToken,
+  unwrap,
   get: (path, query) => request('GET', path, undefined, { query }),
   post: (path, data) => request('POST', path, data === undefined ? {} : data),
   patch: (path, data) => request('PATCH', path, data),

@@ -40,10 +40,46 @@ function maskPhone(phone) {
   return phone.slice(0, 3) + '****' + phone.slice(-4)
 }
 
+// China-time parts of a moment: {date: "YYYY-MM-DD", time: "HH:mm"}; empty strings for bad input.
+function chinaParts(value) {
+  const ms = typeof value === 'number' ? value : parseTime(value)
+  if (isNaN(ms)) return { date: '', time: '' }
+  const d = new Date(ms + CHINA_OFFSET_MIN * 60000)
+  return {
+    date: d.getUTCFullYear() + '-' + pad(d.getUTCMonth() + 1) + '-' + pad(d.getUTCDate()),
+    time: pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()),
+  }
+}
+
+// Today's date in China ("YYYY-MM-DD"), or the date `days` later (date pickers' start/end).
+function chinaDate(days, now) {
+  const base = now === undefined ? Date.now() : now
+  return chinaParts(base + (days || 0) * 86400000).date
+}
+
+// Picker values ("2026-11-24", "09:30") -> "2026-11-24T09:30:00+08:00"; empty when either is missing.
+function toIso(date, time) {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(date || '') || !/^\d{2}:\d{2}$/.test(time || '')) return ''
+  return date + 'T' + time + ':00+08:00'
+}
+
+// A deadline or appointment in plain words: "今天 18:00", "明天 09:30", "昨天 17:00", else "11-30 18:00"
+// (this year) or "2027-01-02 18:00".
+function formatFriendly(value, now) {
+  const ms = parseTime(value)
+  if (isNaN(ms)) return ''
+  const base = now === undefined ? Date.now() : now
+  const target = chinaParts(ms)
+  const words = { [chinaDate(0, base)]: '今天', [chinaDate(1, base)]: '明天', [chinaDate(-1, base)]: '昨天' }
+  if (words[target.date]) return words[target.date] + ' ' + target.time
+  if (target.date.slice(0, 4) === chinaDate(0, base).slice(0, 4)) return target.date.slice(5) + ' ' + target.time
+  return target.date + ' ' + target.time
+}
+
 const PHONE_RE = /^1[3-9]\d{9}$/
 
 function isPhone(value) {
   return PHONE_RE.test(value || '')
 }
 
-module.exports = { parseTime, formatTime, maskPhone, isPhone }
+module.exports = { parseTime, formatTime, maskPhone, isPhone, chinaParts, chinaDate, toIso, formatFriendly }

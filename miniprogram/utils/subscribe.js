@@ -49,4 +49,26 @@ function failureMessage(err) {
   return '订阅未成功，可稍后在“我的房屋”中再次订阅'
 }
 
-module.exports = { loadTemplates, pick, ask, requestAndRecord, failureMessage, MAX_PER_CALL }
+// Template ids worth asking for before an action: those with these keys and no credits left.
+// Never rejects ([] when the templates cannot be loaded). Load it when the page opens, so that the tap
+// handler has the ids at hand.
+function idsToAsk(keys) {
+  return loadTemplates()
+    .then((templates) => pick(templates, keys).filter((t) => !(t.credits > 0)).map((t) => t.template_id))
+    .catch(() => [])
+}
+
+// Call straight from a tap handler (wx.requestSubscribeMessage runs synchronously here). Resolves with
+// the accepted ids, never rejects: a refused or failed subscription must not stop the action.
+function askQuietly(ids) {
+  if (!ids || !ids.length) return Promise.resolve([])
+  let asked
+  try {
+    asked = requestAndRecord(ids)
+  } catch (e) {
+    return Promise.resolve([])
+  }
+  return asked.catch(() => [])
+}
+
+module.exports = { loadTemplates, pick, ask, requestAndRecord, failureMessage, idsToAsk, askQuietly, MAX_PER_CALL }

@@ -9,10 +9,13 @@ Component({
     user: null,
     staff: null,
     houses: [],
+    // url: a page to open; none: not available yet ("即将上线").
     services: [
-      { key: 'repair', name: '报修' },
-      { key: 'billing', name: '缴费' },
-      { key: 'complaint', name: '投诉' },
+      { key: 'repair', name: '报修', url: '/pages/repairs/new', hint: '室内维修' },
+      { key: 'service', name: '有偿服务', url: '/pages/services/index', hint: '便民服务' },
+      { key: 'orders', name: '我的工单', url: '/pages/orders/index', hint: '查看进度' },
+      { key: 'billing', name: '缴费', url: '', hint: '即将上线' },
+      { key: 'complaint', name: '投诉', url: '', hint: '即将上线' },
     ],
   },
 
@@ -74,8 +77,14 @@ Component({
       wx.navigateTo({ url: '/pages/staff/bindings/index' })
     },
 
-    comingSoon(e) {
-      toast(e.currentTarget.dataset.name + '即将上线')
+    goTasks() {
+      wx.navigateTo({ url: '/pages/staff/tasks/index' })
+    },
+
+    onServiceTap(e) {
+      const { url, name } = e.currentTarget.dataset
+      if (url) wx.navigateTo({ url })
+      else toast(name + '即将上线')
     },
   },
 })

@@ -6,6 +6,7 @@ const simulate = require('miniprogram-simulate')
 const ROOT = path.resolve(__dirname, '../..')
 const config = require('../../config')
 const api = require('../../utils/api')
+const upload = require('../../utils/upload')
 
 const BASE = config.apiBase
 
@@ -37,6 +38,14 @@ class FakeApi {
         staff: this.session.staff,
       }
     }, { auth: false })
+    // Photos: POST /api/v1/uploads (wx.uploadFile) gives ids from 501 up; GET returns the bytes.
+    this.uploadCount = 0
+    this.on('POST', '/api/v1/uploads', () => {
+      this.uploadCount += 1
+      const id = 500 + this.uploadCount
+      return { status: 201, body: { id, content_type: 'image/jpeg', size: 1024, url: '/api/v1/uploads/' + id } }
+    })
+    this.on('GET', '/api/v1/uploads/:id', () => 'image-bytes')
   }
 
   // handler(req) returns a body (200), {status, body}, or throws. ":name" segments become req.params.
@@ -118,6 +127,14 @@ function installWx(fake) {
     loginFails: false,
     scrolls: [],
     stopPullDown: 0,
+    // Photos
+    mediaQueue: [], // each wx.chooseMedia takes the next array of paths; empty queue: the user cancels
+    chooseCalls: [], // the options of each wx.chooseMedia call
+    uploads: [], // each wx.uploadFile: {filePath, name, auth}
+    uploadFails: new Set(), // file paths whose wx.uploadFile fails like a network error
+    downloads: [], // each wx.downloadFile url path
+    phoneCalls: [],
+    previews: [],
   }
   const later = (fn) => setTimeout(fn, 0)
   Object.assign(global.wx, {
@@ -161,6 +178,65 @@ function installWx(fake) {
         options.success && options.success(res)
       })
     }),
+    chooseMedia: jest.fn((options) => {
+      state.chooseCalls.push(options)
+      const paths = state.mediaQueue.shift()
+      later(() => {
+        if (!paths) {
+          options.fail && options.fail({ errMsg: 'chooseMedia:fail cancel' })
+          return
+        }
+        const tempFiles = paths.slice(0, options.count).map((p) => ({ tempFilePath: p, size: 2048, fileType: 'image' }))
+        options.success && options.success({ tempFiles, type: 'image', errMsg: 'chooseMedia:ok' })
+      })
+    }),
+    // Goes through the fake API as POST with body {filePath, name}; the answer's body arrives as a JSON
+    // string, as with the real wx.uploadFile.
+    uploadFile: jest.fn((options) => {
+      const progress = []
+      state.uploads.push({ filePath: options.filePath, name: options.name, auth: (options.header || {}).Authorization || '' })
+      later(() => {
+        if (state.uploadFails.has(options.filePath)) {
+          options.fail && options.fail({ errMsg: 'uploadFile:fail timeout' })
+          return
+        }
+        progress.forEach((cb) => cb({ progress: 50, totalBytesSent: 1024, totalBytesExpectedToSend: 2048 }))
+        let res
+        try {
+          res = fake.handle({ url: options.url, method: 'POST', header: options.header, data: { filePath: options.filePath, name: options.name } })
+        } catch (e) {
+          res = envelope(500, 'internal_error', '服务器出错了，请稍后再试')
+        }
+        if (!res) {
+          options.fail && options.fail({ errMsg: 'uploadFile:fail timeout' })
+          return
+        }
+        progress.forEach((cb) => cb({ progress: 100, totalBytesSent: 2048, totalBytesExpectedToSend: 2048 }))
+        const data = typeof res.body === 'string' ? res.body : JSON.stringify(res.body)
+        options.success && options.success({ statusCode: res.status, data, errMsg: 'uploadFile:ok' })
+      })
+      return { onProgressUpdate: (cb) => progress.push(cb), abort() {} }
+    }),
+    downloadFile: jest.fn((options) => {
+      later(() => {
+        let res
+        try {
+          res = fake.handle({ url: options.url, method: 'GET', header: options.header })
+        } catch (e) {
+          res = envelope(500, 'internal_error', '服务器出错了，请稍后再试')
+        }
+        state.downloads.push(options.url.slice(BASE.length))
+        if (!res) {
+          options.fail && options.fail({ errMsg: 'downloadFile:fail timeout' })
+          return
+        }
+        const name = options.url.split('/').pop()
+        options.success && options.success({ statusCode: res.status, tempFilePath: 'wxfile://tmp/dl-' + name, errMsg: 'downloadFile:ok' })
+      })
+      return { onProgressUpdate() {}, abort() {} }
+    }),
+    makePhoneCall: jest.fn((o) => state.phoneCalls.push(o.phoneNumber)),
+    previewImage: jest.fn((o) => state.previews.push(o)),
     showModal: jest.fn((options) => {
       state.modals.push(options)
       const answer = state.modalAnswers.length ? state.modalAnswers.shift() : true
@@ -186,6 +262,7 @@ function installWx(fake) {
 // A fresh fake API, fresh wx fakes and a clean api module. Call in beforeEach.
 function setup() {
   api._reset()
+  upload._reset()
   const fake = new FakeApi()
   const wxState = installWx(fake)
   return { fake, wx: wxState }
@@ -231,8 +308,16 @@ async function tap(comp, selector, detail) {
   await flush()
 }
 
+// A component event other than tap/input (picker and switch "change", etc.).
+async function fire(comp, selector, event, detail) {
+  const node = typeof selector === 'string' ? comp.querySelector(selector) : selector
+  if (!node) throw new Error('nothing matches ' + selector)
+  node.dispatchEvent(event, { detail })
+  await flush(2)
+}
+
 async function input(comp, selector, value) {
-  const node = comp.querySelector(selector)
+  const node = typeof selector === 'string' ? comp.querySelector(selector) : selector
   if (!node) throw new Error('nothing matches ' + selector)
   node.dispatchEvent('input', { detail: { value } })
   await flush(2)
@@ -289,6 +374,7 @@ module.exports = {
   all,
   tap,
   input,
+  fire,
   house,
   membership,
 }
