@@ -38,6 +38,9 @@ PERIODIC = [
     Periodic("outbox-prune", "jobs.maintenance.prune_outbox", "low", cron="30 3 * * *"),
     Periodic("workorders-escalate", "jobs.workorders.escalate_overdue", "high", interval=60),
     Periodic("workorders-auto-finish", "jobs.workorders.auto_finish", "low", interval=3600),
+    Periodic("complaints-weekly-updates", "jobs.workorders.weekly_updates", "low", interval=3600),
+    Periodic("common-problems-detect", "jobs.feedback.detect_common_problems", "default", interval=300),
+    Periodic("common-problems-remind", "jobs.feedback.remind_overdue_problems", "low", interval=900),
 ]
 
 LEADER_KEY = "wuye:cron:leader"

@@ -1,7 +1,7 @@
 """Work-order jobs: dispatching, offer timeouts, deadline escalation, auto-confirm/close."""
 from __future__ import annotations
 
-from server.workorders import services
+from server.workorders import complaints, services
 
 from .context import with_app
 
@@ -22,3 +22,8 @@ def escalate_overdue() -> int:
 @with_app
 def auto_finish() -> dict:
     return services.auto_finish()
+
+
+@with_app
+def weekly_updates() -> int:
+    return complaints.weekly_updates()

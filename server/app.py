@@ -60,6 +60,8 @@ def _init_database(app: Flask) -> None:
     from .wechat import models as _wechat  # noqa: F401
     from .uploads import models as _uploads  # noqa: F401
     from .workorders import models as _workorders  # noqa: F401
+    from .notices import models as _notices  # noqa: F401
+    from .feedback import models as _feedback  # noqa: F401
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
@@ -94,6 +96,8 @@ def _register_api(app: Flask) -> None:
     from .wechat.routes import audit, official, subs
     from .workorders.office_routes import BLUEPRINTS as office_blueprints
     from .workorders.routes import BLUEPRINTS as workorder_blueprints
+    from .notices.routes import BLUEPRINTS as notice_blueprints
+    from .feedback.routes import BLUEPRINTS as feedback_blueprints
 
     import swagger_ui_bundle
     from flask import send_from_directory
@@ -107,7 +111,7 @@ def _register_api(app: Flask) -> None:
     init_guard(app)
     api = Api(app)
     for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp, *workorder_blueprints,
-                *office_blueprints):
+                *office_blueprints, *notice_blueprints, *feedback_blueprints):
         api.register_blueprint(blp)
     errors.register_error_handlers(app)
     app.extensions["api"] = api

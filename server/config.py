@@ -119,6 +119,15 @@ SETTINGS: list[Setting] = [
             "sweeper.", int),
     Setting("WORKER_MODE", "fork", "fork: every job in its own forked process (isolated); simple: jobs run in "
             "the worker process, reusing connections (faster).", lambda v: _choice(v, ("fork", "simple"))),
+    Setting("NOTICE_BATCH_SIZE", "500", "Owners per background job when a notice is pushed: a notice to thousands "
+            "of households is split into jobs of this many, spread over the RQ workers.", int),
+    Setting("NOTICE_SEND_THREADS", "16", "Concurrent WeChat sends inside one notice batch job (threads, each with "
+            "its own HTTP connection).", int),
+    Setting("COMMON_PROBLEM_THRESHOLD", "3", "Complaints of one category in one building within "
+            "COMMON_PROBLEM_WINDOW_DAYS that make a common problem: the managers are alerted to answer it with a "
+            "notice within a week.", int),
+    Setting("COMMON_PROBLEM_WINDOW_DAYS", "7", "Days within which COMMON_PROBLEM_THRESHOLD complaints make a "
+            "common problem.", int),
     Setting("JOB_TIMEOUT", "300", "Seconds a single background job may run.", int),
     Setting("QUEUE_PREFIX", "", "Prefix for RQ queue names (lets several deployments share one Redis).", str),
 ]

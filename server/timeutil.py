@@ -1,14 +1,24 @@
 """Time helpers: stored in UTC, shown in the configured zone (Asia/Shanghai). Pure, no Flask."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"
 
+# The product's notion of "now". Tests set it to freeze or move time (forked job processes inherit it);
+# nothing else does.
+_clock: Callable[[], datetime] | None = None
+
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return _clock() if _clock is not None else datetime.now(timezone.utc)
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    global _clock
+    _clock = clock
 
 
 def as_utc(value: datetime) -> datetime:

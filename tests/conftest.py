@@ -273,3 +273,24 @@ def zhangsan(client, login, demo):
     res = client.post("/api/v1/me/houses", headers=headers, json=BIND_101)
     assert res.status_code == 201 and res.get_json()["status"] == "approved", res.get_json()
     return SimpleNamespace(headers=headers, membership_id=res.get_json()["id"])
+
+
+@pytest.fixture
+def clock():
+    """Move the product's clock: clock.shift(minutes=11) or clock.freeze(moment). Reset after the test."""
+    from datetime import datetime, timedelta, timezone
+
+    from server import timeutil
+
+    class Clock:
+        offset = timedelta()
+
+        def shift(self, **delta) -> None:
+            self.offset += timedelta(**delta)
+            timeutil.set_clock(lambda: datetime.now(timezone.utc) + self.offset)
+
+        def freeze(self, moment: datetime) -> None:
+            timeutil.set_clock(lambda: moment)
+
+    yield Clock()
+    timeutil.set_clock(None)

@@ -37,6 +37,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "manage_catalog": frozenset({"manager"}),
     "manage_staff": frozenset({"manager", "supervisor"}),  # supervisors: the workers of their department
     "audit_messages": frozenset({"manager"}),
+    "publish_notices": frozenset({"receptionist", "manager"}),
+    "surveys": frozenset({"receptionist", "manager"}),  # monthly satisfaction survey and answers to opinions
+    "common_problems": frozenset({"receptionist", "manager"}),  # see them; answering is publish_notices
+    "complaint_report": frozenset({"manager"}),
 }
 FINANCE_PERMISSIONS = frozenset({"view_takings", "receive_takings", "reports"})
 REVIEWER_ROLES = ROLE_PERMISSIONS["review_bindings"]

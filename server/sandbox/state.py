@@ -1,5 +1,7 @@
 """In-memory state of the sandbox: tokens, messages, call log, faults, QR tickets.
 
+WeChat Pay's state (orders, refunds, notifications) lives in ``server.sandbox.pay.PayState``.
+
 Everything lives behind one lock because the sandbox is served by a threaded
 server.  Methods that must be atomic (check-then-store) do all their work in a
 single critical section; slow work (sleeping, outbound HTTP) happens outside.
@@ -44,12 +46,14 @@ class Fault:
     remaining: int
     path: str | None
     openid: str | None
-    errcode: int | None
+    errcode: int | str | None  # a string (WeChat Pay's "code") only on pay paths
     errmsg: str | None
     seconds: float | None
 
-    def matches(self, path: str, openid: str | None) -> bool:
-        if self.path is not None and self.path != path:
+    def matches(self, path: str | tuple[str, ...], openid: str | None) -> bool:
+        """`path` is the call's path, or every name it answers to (a pay path's template and its actual path)."""
+        paths = (path,) if isinstance(path, str) else path
+        if self.path is not None and self.path not in paths:
             return False
         return self.openid is None or self.openid == openid
 
@@ -219,7 +223,7 @@ class SandboxState:
             self._faults.append(fault)
             return fault
 
-    def take_fault(self, path: str, openid: str | None) -> Fault | None:
+    def take_fault(self, path: str | tuple[str, ...], openid: str | None) -> Fault | None:
         """Consume one count of the oldest fault matching this call."""
         with self._lock:
             for fault in self._faults:

@@ -30,4 +30,7 @@ class Upload(db.Model):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="SET NULL"), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
+    # The house of the record it is attached to: the people of that house may see it (the worker's photos
+    # of the finished job, a family member's photo of the leak).
+    house_id: Mapped[int | None] = mapped_column(ForeignKey("houses.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from .. import ratelimit
 from ..auth.services import Identity
 from ..errors import AppError, Forbidden, NotFound, ValidationFailed
+from ..accounts.models import HouseMembership
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import Upload
@@ -224,6 +225,11 @@ def may_read(identity: Identity, upload: Upload) -> bool:
     once attached to a record of that community)."""
     if identity.owner is not None and upload.owner_id == identity.owner.id:
         return True
+    if identity.owner is not None and upload.house_id is not None and db.session.scalar(
+            select(HouseMembership.id).where(HouseMembership.house_id == upload.house_id,
+                                             HouseMembership.owner_id == identity.owner.id,
+                                             HouseMembership.status == "approved")):
+        return True
     staff = identity.staff
     if staff is not None and staff.active:
         if upload.staff_id == staff.id:
@@ -249,7 +255,7 @@ def open_for_read(identity: Identity, upload_id: int) -> tuple[Upload, BinaryIO]
 # -- the hook for other modules ------------------------------------------------------------------------
 
 def attach(upload_ids: Iterable[int], *, community_id: int, owner_id: int | None = None,
-           staff_id: int | None = None) -> list[Upload]:
+           staff_id: int | None = None, house_id: int | None = None) -> list[Upload]:
     """Hand uploads to a record of `community_id` (a repair report, complaint, completed job).
 
     Every id must exist and have been uploaded by `owner_id` or `staff_id` (whichever is given), and must
@@ -275,4 +281,5 @@ def attach(upload_ids: Iterable[int], *, community_id: int, owner_id: int | None
         uploads.append(upload)
     for upload in uploads:
         upload.community_id = community_id
+        upload.house_id = house_id or upload.house_id
     return uploads

@@ -32,6 +32,12 @@ SUBSCRIBE: dict[str, Template] = {t.key: t for t in [
              {"character_string1": "工单号", "thing2": "服务内容", "phrase3": "工单状态", "thing4": "说明",
               "time5": "更新时间"},
              "pages/orders/detail"),
+    Template("complaint_reply", "投诉处理回复",
+             {"character_string1": "工单号", "thing2": "回复内容", "time3": "回复时间"},
+             "pages/orders/detail"),
+    Template("notice", "物业通知",
+             {"thing1": "标题", "thing2": "摘要", "time3": "发布时间"},
+             "pages/notices/detail"),
 ]}
 
 OFFICIAL: dict[str, Template] = {t.key: t for t in [

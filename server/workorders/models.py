@@ -124,6 +124,22 @@ class WorkOrder(db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Complaints (投诉): the clocks of domain.md, who it is about, and what was done about it.
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    important: Mapped[bool] = mapped_column(Boolean, default=False)  # the manager handles it, 2 working days
+    written: Mapped[bool] = mapped_column(Boolean, default=False)
+    about_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    about_staff_name: Mapped[str | None] = mapped_column(String(50))
+    handler_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # acknowledged within 10 minutes
+    onsite_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # emergencies: on site within 5
+    reply_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # same day, or 2 working days
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # first reply to the owner
+    last_progress_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_weekly_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    corrective_action: Mapped[str | None] = mapped_column(Text)  # service attitude: what is done about the staff
+    corrective_deadline: Mapped[date | None] = mapped_column(Date)
+    penalty: Mapped[str | None] = mapped_column(String(200))
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -138,6 +154,8 @@ class WorkOrder(db.Model):
     materials: Mapped[list[MaterialUsage]] = relationship(back_populates="order", order_by="MaterialUsage.id")
     payments: Mapped[list[OrderPayment]] = relationship(back_populates="order", order_by="OrderPayment.id")
     breaches: Mapped[list[SlaBreach]] = relationship(back_populates="order", order_by="SlaBreach.id")
+    about_staff: Mapped[Staff | None] = relationship(foreign_keys=[about_staff_id])
+    incident_report: Mapped[IncidentReport | None] = relationship(back_populates="order", uselist=False)
 
 
 class WorkOrderEvent(db.Model):
@@ -245,3 +263,25 @@ class Callback(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     staff: Mapped[Staff | None] = relationship()
+
+
+class IncidentReport(db.Model):
+    """突发事件处理表: an emergency complaint cannot be closed without one, approved by the manager."""
+    __tablename__ = "incident_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"), unique=True)
+    cause: Mapped[str] = mapped_column(Text)
+    actions: Mapped[str] = mapped_column(Text)
+    losses: Mapped[str] = mapped_column(Text, default="")
+    people_involved: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="submitted")  # submitted | approved | rejected
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    review_note: Mapped[str | None] = mapped_column(String(200))
+
+    order: Mapped[WorkOrder] = relationship(back_populates="incident_report")
+    submitted_by: Mapped[Staff | None] = relationship(foreign_keys=[submitted_by_id])
+    reviewed_by: Mapped[Staff | None] = relationship(foreign_keys=[reviewed_by_id])

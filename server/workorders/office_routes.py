@@ -4,8 +4,6 @@ Parse -> one service call -> commit -> dump. Definitions of the queue and the re
 """
 from __future__ import annotations
 
-from urllib.parse import quote
-
 import marshmallow as ma
 from flask import Response
 from marshmallow import validate
@@ -13,6 +11,7 @@ from marshmallow import validate
 from ..api import BEARER, blueprint
 from ..auth.services import require_staff
 from ..extensions import db
+from ..reporting import BINARY, XLSX_MIMETYPE, ReportArgs, parse_month, xlsx_response
 from ..schemas import LocalDateTime, PageArgs, Text, page_of
 from ..timeutil import to_local, utcnow
 from . import notice, payments, reports, rules
@@ -23,10 +22,6 @@ notice_blp = blueprint("service-notice", "/api/v1/staff/work-orders", "有偿服
 callbacks_blp = blueprint("callback-queue", "/api/v1/staff/callbacks", "回访队列（接待员、经理）")
 handover_blp = blueprint("cash-handover", "/api/v1/staff/cash-handover", "收款员每日交款（财务、经理确认）")
 reports_blp = blueprint("reports", "/api/v1/staff/reports", "有偿服务月报（经理、财务）")
-
-MONTH_RE = r"^(20\d{2})-(0[1-9]|1[0-2])$"
-BINARY = {"type": "string", "format": "binary"}
-
 
 # -- schemas -----------------------------------------------------------------------------------------------
 
@@ -106,14 +101,6 @@ class HandoverSheetOut(ma.Schema):
     pending_fen = ma.fields.Integer(metadata={"description": "尚未交给财务的金额（分）"})
     handed_over = ma.fields.Function(lambda s: s["pending_fen"] == 0)
     handovers = ma.fields.List(ma.fields.Nested(HandoverOut))
-
-
-class ReportArgs(ma.Schema):
-    month = ma.fields.String(required=True,
-                             validate=validate.Regexp(MONTH_RE, error="月份格式应为 YYYY-MM（如 2026-11）"),
-                             metadata={"description": "YYYY-MM，按北京时间划分月份"})
-    format = ma.fields.String(load_default="json", validate=validate.OneOf(["json", "xlsx"]),
-                              metadata={"description": "json（默认）或 xlsx（Excel 下载）"})
 
 
 class DepartmentStatsOut(ma.Schema):
@@ -204,19 +191,13 @@ def receive_handover(data):
 @reports_blp.get("/services")
 @reports_blp.arguments(ReportArgs, location="query")
 @reports_blp.response(200, ServiceReportOut, description="月报（JSON）；format=xlsx 时为 Excel 文件（汇总、明细两个工作表）")
-@reports_blp.doc(security=BEARER, responses={200: {"content": {reports.XLSX_MIMETYPE: {"schema": BINARY}}}})
+@reports_blp.doc(security=BEARER, responses={200: {"content": {XLSX_MIMETYPE: {"schema": BINARY}}}})
 def services_report(args):
     """有偿服务月报：按部门统计单数、完工、金额、收款、返工、评分、回访率，及按服务项目的明细"""
-    year, month = (int(part) for part in args["month"].split("-"))
-    report = reports.monthly_services(require_staff(), year, month)
+    report = reports.monthly_services(require_staff(), *parse_month(args["month"]))
     if args["format"] != "xlsx":
         return report
-    ascii_name, chinese_name = reports.xlsx_filenames(report["month"])
-    response = Response(reports.workbook(report), mimetype=reports.XLSX_MIMETYPE)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(chinese_name)}")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return xlsx_response(reports.workbook(report), *reports.xlsx_filenames(report["month"]))
 
 
 BLUEPRINTS = (notice_blp, callbacks_blp, handover_blp, reports_blp)

@@ -29,16 +29,15 @@ have a callback deadline (`callback_due_at`, set at completion):
 - always sorted by `callback_due_at`, then id.
 
 `summarize()` and `month_bounds()` are pure (unit-tested without a database); `fetch_rows()` is the one
-query behind the report; `workbook()` renders a report as xlsx.
+query behind the report; `workbook()` renders a report as xlsx. Month parsing and boundaries, rounding and
+the xlsx download are shared with the other monthly reports (server/reporting.py).
 """
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
+from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
@@ -48,13 +47,14 @@ from ..accounts.rules import can
 from ..errors import Forbidden
 from ..extensions import db
 from ..pagination import paginate
+from ..reporting import half_up, month_bounds, month_text, workbook_bytes
 from ..timeutil import to_local, utcnow
 from . import rules, states
 from .models import Callback, OrderPayment, ServiceItem, WorkOrder
 
 DONE = ("completed", "confirmed", "closed")  # the work is done (awaiting the owner's confirmation or later)
 DEPARTMENTS = ("engineering", "cleaning")  # the departments doing paid services, in report order
-CALLBACK_KINDS = ("repair", "service")
+CALLBACK_KINDS = ("repair", "service", "complaint")  # complaint callbacks: 100% by design
 CALLBACK_STATUSES = ("due", "overdue", "done")
 
 
@@ -87,18 +87,6 @@ class OrderRow:
         return self.status in DONE
 
 
-def month_bounds(year: int, month: int, zone: str = "Asia/Shanghai") -> tuple[datetime, datetime]:
-    """[local midnight of the 1st, local midnight of the 1st of the next month), as aware datetimes."""
-    tz = ZoneInfo(zone)
-    start = datetime.combine(date(year, month, 1), time(0), tzinfo=tz)
-    following = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    return start, datetime.combine(following, time(0), tzinfo=tz)
-
-
-def _half_up(value: Decimal, places: int) -> float:
-    return float(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
-
-
 def _stats(rows: list[OrderRow]) -> dict:
     counted = [r for r in rows if r.counted]
     completed = [r for r in counted if r.completed]
@@ -110,8 +98,8 @@ def _stats(rows: list[OrderRow]) -> dict:
         "amount_fen": sum(r.final_fen or 0 for r in completed),
         "collected_fen": sum(r.collected_fen for r in counted),
         "rework_count": sum(r.rework_count for r in counted),
-        "average_rating": _half_up(Decimal(sum(rated)) / len(rated), 1) if rated else None,
-        "callback_rate": _half_up(Decimal(len(called)) / len(completed), 3) if completed else None,
+        "average_rating": half_up(Decimal(sum(rated)) / len(rated), 1) if rated else None,
+        "callback_rate": half_up(Decimal(len(called)) / len(completed), 3) if completed else None,
     }
 
 
@@ -188,7 +176,7 @@ def monthly_services(staff: Staff, year: int, month: int) -> dict:
     start, end = month_bounds(year, month, community.timezone)
     rows = fetch_rows(community.id, start, end)
     return {
-        "month": f"{year:04d}-{month:02d}",
+        "month": month_text(year, month),
         "community": {"code": community.code, "name": community.name},
         "timezone": community.timezone,
         **summarize(rows),
@@ -198,7 +186,6 @@ def monthly_services(staff: Staff, year: int, month: int) -> dict:
 
 # -- the monthly report as xlsx ------------------------------------------------------------------------------
 
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 YUAN = "0.00"
 SUMMARY_HEADERS = ["部门", "服务单数", "完成单数", "完成金额（元）", "本月收款（元）", "返工次数", "平均评分", "回访率"]
 ITEM_HEADERS = ["服务项目", "部门", "服务单数", "完成单数", "完成金额（元）"]
@@ -277,9 +264,7 @@ def workbook(report: dict) -> bytes:
     for index, width in enumerate([18, 10, 16, 18, 10, 14, 14, 18, 10, 8, 10], start=1):
         detail.column_dimensions[get_column_letter(index)].width = width
 
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return workbook_bytes(wb)
 
 
 def xlsx_filenames(month: str) -> tuple[str, str]:

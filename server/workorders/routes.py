@@ -7,12 +7,12 @@ from ..auth.guard import staff_roles
 from ..auth.services import require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
-from . import catalog, payments, rules, services
+from . import catalog, complaints, payments, rules, services
 from .schemas import (
-    AcceptIn, AssignIn, CallbackIn, CallbackOut, CatalogArgs, CatalogOut, CompleteIn, ConfirmIn, DeskOrderIn,
-    ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch, OptionalReasonIn, OrderArgs, OrderIn, OrderOut,
-    OrderPage, OrderSummaryOut, PaymentIn, PaymentOut, RatingIn, ReasonIn, StaffItemOut, StaffOrderArgs,
-    StaffOrderOut, StaffOrderPage, TaskArgs,
+    AcceptIn, AssignIn, CallbackIn, CallbackOut, CatalogArgs, CatalogOut, CompleteIn, ConfirmIn, CorrectiveIn,
+    DeskOrderIn, IncidentReportIn, IncidentReviewIn, ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch,
+    OptionalReasonIn, OrderArgs, OrderIn, OrderOut, OrderPage, OrderSummaryOut, PaymentIn, PaymentOut, RatingIn,
+    ReasonIn, ReplyIn, StaffItemOut, StaffOrderArgs, StaffOrderOut, StaffOrderPage, TaskArgs,
 )
 
 owner_blp = blueprint("work-orders", "/api/v1/work-orders", "业主工单：报修、有偿服务的提交、进度、确认与评价")
@@ -36,6 +36,8 @@ def get_catalog(args):
         "items": catalog.bookable_items(community),
         "repair_categories": [{"key": k, "label": c.label, "urgent_allowed": c.urgent_allowed}
                               for k, c in rules.REPAIR_CATEGORIES.items()],
+        "complaint_categories": [{"key": k, "label": c.label, "emergency": c.emergency}
+                                 for k, c in rules.COMPLAINT_CATEGORIES.items()],
         "out_of_scope": catalog.OUT_OF_SCOPE,
     }
 
@@ -314,6 +316,85 @@ def record_payment(data, order_id):
     payment = payments.record_on_site(staff, order, data)
     db.session.commit()
     return payment
+
+
+# -- complaints ------------------------------------------------------------------------------------------
+
+@desk_blp.post("/<int:order_id>/replies")
+@desk_blp.arguments(ReplyIn)
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def reply_complaint(data, order_id):
+    """答复投诉：进展或最终答复（业主收到订阅消息，在时间线中可见）"""
+    staff = require_staff()
+    order = complaints.complaint_for(staff, order_id)
+    complaints.reply(staff, order, data["content"], data["final"])
+    db.session.commit()
+    return order
+
+
+@desk_blp.post("/<int:order_id>/important")
+@staff_roles("manager")
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def mark_important(order_id):
+    """标记重要投诉：经理亲自处理，2 个工作日内答复"""
+    staff = require_staff()
+    order = complaints.mark_important(staff, complaints.complaint_for(staff, order_id))
+    db.session.commit()
+    return order
+
+
+@desk_blp.post("/<int:order_id>/corrective-action")
+@staff_roles("manager")
+@desk_blp.arguments(CorrectiveIn)
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def record_corrective_action(data, order_id):
+    """服务态度投诉：对相关员工的整改措施、期限与处罚（经理）"""
+    staff = require_staff()
+    order = complaints.complaint_for(staff, order_id)
+    complaints.corrective_action(staff, order, data["action"], data["deadline"], data["penalty"])
+    db.session.commit()
+    return order
+
+
+@desk_blp.post("/<int:order_id>/arrival")
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def record_arrival(order_id):
+    """紧急事件：首位到场人员登记到场（5 分钟时限）"""
+    staff = require_staff()
+    order = complaints.record_arrival(staff, complaints.complaint_for(staff, order_id))
+    db.session.commit()
+    return order
+
+
+@desk_blp.post("/<int:order_id>/incident-report")
+@desk_blp.arguments(IncidentReportIn)
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def submit_incident_report(data, order_id):
+    """提交《突发事件处理表》：原因、措施、损失、涉及人员"""
+    staff = require_staff()
+    order = complaints.complaint_for(staff, order_id)
+    complaints.submit_incident_report(staff, order, data)
+    db.session.commit()
+    return order
+
+
+@desk_blp.post("/<int:order_id>/incident-report/review")
+@staff_roles("manager")
+@desk_blp.arguments(IncidentReviewIn)
+@desk_blp.response(200, StaffOrderOut)
+@desk_blp.doc(security=BEARER)
+def review_incident_report(data, order_id):
+    """经理审批《突发事件处理表》（批准后方可结案）"""
+    staff = require_staff()
+    order = complaints.complaint_for(staff, order_id)
+    complaints.review_incident_report(staff, order, data["approve"], data["note"])
+    db.session.commit()
+    return order
 
 
 # -- catalog upkeep ----------------------------------------------------------------------------------------

@@ -12,7 +12,10 @@ CHANNELS = {"miniprogram": "小程序", "phone": "电话", "visit": "来访", "w
 PAYMENT_METHODS = {"cash": "现金", "pos": "POS 刷卡", "transfer": "转账", "wechat": "微信支付"}
 OFFLINE_METHODS = ("cash", "pos", "transfer")
 CALLBACK_RESULTS = {"satisfied": "满意", "unsatisfied": "不满意"}
-CLOCKS = {"confirm": "预约确认（10 分钟）", "complete": "当日完工", "callback": "当日回访", "accept": "接单"}
+CLOCKS = {
+    "confirm": "预约确认（10 分钟）", "complete": "当日完工", "callback": "完工回访", "accept": "接单",
+    "handler": "投诉 10 分钟内受理", "onsite": "紧急事件 5 分钟到场", "reply": "投诉答复",
+}
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,30 @@ REPAIR_CATEGORIES = {
     "greening": RepairCategory("绿化", "cleaning", "greening"),
     "other": RepairCategory("其他", "engineering", None),
 }
+
+@dataclass(frozen=True)
+class ComplaintCategory:
+    label: str
+    emergency: bool = False
+    manager_handles: bool = False  # the manager decides (service attitude) or must be on it (emergencies)
+
+
+COMPLAINT_CATEGORIES = {
+    "emergency": ComplaintCategory("紧急事件（火情、受伤、水浸、燃气等）", emergency=True, manager_handles=True),
+    "environment": ComplaintCategory("环境卫生"),
+    "noise": ComplaintCategory("噪音"),
+    "facilities": ComplaintCategory("设施设备"),
+    "parking": ComplaintCategory("停车"),
+    "neighbours": ComplaintCategory("邻里纠纷"),
+    "service_attitude": ComplaintCategory("服务态度", manager_handles=True),
+    "other": ComplaintCategory("其他"),
+}
+
+COMPLAINT_HANDLER_MINUTES = 10
+EMERGENCY_ONSITE_MINUTES = 5
+IMPORTANT_REPLY_WORKING_DAYS = 2
+COMPLAINT_FOLLOWUP_DAYS = 3
+WEEKLY_UPDATE_DAYS = 7
 
 RATING_REWORK_AT_OR_BELOW = 2  # a rating this low opens free rework and flags a callback
 

@@ -39,18 +39,21 @@ class CatalogOut(ma.Schema):
     community = ma.fields.Dict()
     items = ma.fields.List(ma.fields.Nested(CatalogItemOut))
     repair_categories = ma.fields.List(ma.fields.Dict(), metadata={"description": "报修类别 key/label/可否加急"})
+    complaint_categories = ma.fields.List(ma.fields.Dict(), metadata={"description": "投诉类别 key/label/是否紧急事件"})
     out_of_scope = ma.fields.List(ma.fields.String(), metadata={"description": "不受理的服务（家电维修、装修）"})
 
 
 class OrderIn(ma.Schema):
-    kind = ma.fields.String(required=True, validate=validate.OneOf(["repair", "service"]))
+    kind = ma.fields.String(required=True, validate=validate.OneOf(["repair", "service", "complaint"]))
     house_id = ma.fields.Integer(required=True, strict=True)
     description = Text(1000, load_default="")
     preferred_time = LocalDateTime(allow_none=True, load_default=None)
     photos = Photos
-    # repair
-    category = ma.fields.String(validate=validate.OneOf(list(rules.REPAIR_CATEGORIES)))
+    # repair: a repair category; complaint: a complaint category
+    category = ma.fields.String(metadata={"description": "报修：water/electricity/…；投诉：emergency/noise/…（见 /api/v1/catalog）"})
     urgent = ma.fields.Boolean(load_default=False)
+    # complaint about a staff member (service attitude)
+    about_staff_name = Text(50, allow_none=True, load_default=None)
     # service
     service_item_id = ma.fields.Integer(strict=True)
     quantity = ma.fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=99))
@@ -59,11 +62,15 @@ class OrderIn(ma.Schema):
     def by_kind(self, data, **kwargs):
         """Fields required by the kind, reported together with any other field errors."""
         errors = {}
-        if data.get("kind") == "repair":
+        kind = data.get("kind")
+        categories = {"repair": rules.REPAIR_CATEGORIES, "complaint": rules.COMPLAINT_CATEGORIES}.get(kind)
+        if categories is not None:
             if "category" not in data:
                 errors["category"] = ["必填"]
+            elif data["category"] not in categories:
+                errors["category"] = ["应为以下之一：" + "、".join(categories)]
             if not data.get("description"):
-                errors["description"] = ["请描述需要维修的问题"]
+                errors["description"] = ["请描述需要维修的问题" if kind == "repair" else "请描述投诉的内容"]
         if data.get("kind") == "service" and "service_item_id" not in data:
             errors["service_item_id"] = ["必填"]
         if errors:
@@ -71,7 +78,9 @@ class OrderIn(ma.Schema):
 
 
 class DeskOrderIn(OrderIn):
-    channel = ma.fields.String(required=True, validate=validate.OneOf(["phone", "visit"]))
+    channel = ma.fields.String(required=True, validate=validate.OneOf(["phone", "visit", "written"]))
+    written = ma.fields.Boolean(load_default=False, metadata={"description": "书面投诉（信函、意见书）"})
+    about_staff_id = ma.fields.Integer(strict=True, allow_none=True, load_default=None)
     contact_name = Text(50, required=True, min_length=1)
     contact_phone = Phone(required=True)
 
@@ -96,9 +105,13 @@ class EventOut(ma.Schema):
 
 
 EVENT_LABELS = {**states.EVENTS, "created": "提交", "urge": "催单", "rating": "评价", "callback": "回访",
-                "payment": "收款", "breach": "超时", "no_worker": "无人可派"}
-# What an owner sees of the timeline: internal dispatching and deadline bookkeeping stays with staff.
-OWNER_HIDDEN = {"decline", "offer_timeout", "no_worker", "breach"}
+                "payment": "收款", "breach": "超时", "no_worker": "无人可派", "reply": "答复",
+                "important": "重要投诉", "corrective_action": "整改措施", "responder_arrived": "人员到场",
+                "incident_report": "突发事件处理表", "incident_review": "处理表审批", "weekly_update": "每周进展"}
+# What an owner sees of the timeline: internal dispatching, deadline bookkeeping, measures about staff
+# and incident paperwork stay with staff.
+OWNER_HIDDEN = {"decline", "offer_timeout", "no_worker", "breach", "corrective_action", "incident_report",
+                "incident_review", "important"}
 
 
 class MaterialUsageOut(ma.Schema):
@@ -112,7 +125,10 @@ class MaterialUsageOut(ma.Schema):
 class DeadlinesOut(ma.Schema):
     confirm_due_at = LocalDateTime(allow_none=True, metadata={"description": "有偿服务：10 分钟内确认预约"})
     complete_due_at = LocalDateTime(allow_none=True, metadata={"description": "报修：当日完工"})
-    callback_due_at = LocalDateTime(allow_none=True, metadata={"description": "完工后当日回访"})
+    callback_due_at = LocalDateTime(allow_none=True, metadata={"description": "回访：报修、服务当日；投诉 3 天内"})
+    handler_due_at = LocalDateTime(allow_none=True, metadata={"description": "投诉：10 分钟内受理"})
+    onsite_due_at = LocalDateTime(allow_none=True, metadata={"description": "紧急事件：5 分钟内到场"})
+    reply_due_at = LocalDateTime(allow_none=True, metadata={"description": "投诉：当日答复（重要投诉 2 个工作日）"})
 
 
 class OrderSummaryOut(ma.Schema):
@@ -156,6 +172,12 @@ class OrderOut(OrderSummaryOut):
     rating_comment = ma.fields.String(allow_none=True)
     cancel_reason = ma.fields.String(allow_none=True)
     deadlines = ma.fields.Function(lambda o: DeadlinesOut().dump(o))
+    emergency = ma.fields.Boolean()
+    important = ma.fields.Boolean()
+    written = ma.fields.Boolean()
+    category_label = ma.fields.Function(lambda o: category_label(o))
+    about_staff_name = ma.fields.String(allow_none=True)
+    arrived_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
     confirmed_at = LocalDateTime(allow_none=True)
     timeline = ma.fields.Function(
@@ -171,7 +193,33 @@ class BreachOut(ma.Schema):
     detected_at = LocalDateTime()
 
 
+class IncidentReportOut(ma.Schema):
+    cause = ma.fields.String()
+    actions = ma.fields.String()
+    losses = ma.fields.String()
+    people_involved = ma.fields.String()
+    status = ma.fields.String()
+    status_label = ma.fields.Function(lambda r: {"submitted": "待审批", "approved": "已批准", "rejected": "已退回"}[r.status])
+    submitted_by = ma.fields.Nested(PersonOut, allow_none=True)
+    submitted_at = LocalDateTime()
+    reviewed_by = ma.fields.Nested(PersonOut, allow_none=True)
+    reviewed_at = LocalDateTime(allow_none=True)
+    review_note = ma.fields.String(allow_none=True)
+
+
+def category_label(order) -> str:
+    if order.kind == "repair":
+        return rules.REPAIR_CATEGORIES[order.category].label
+    if order.kind == "complaint":
+        return rules.COMPLAINT_CATEGORIES[order.category].label
+    return order.title
+
+
 class StaffOrderOut(OrderOut):
+    corrective_action = ma.fields.String(allow_none=True)
+    corrective_deadline = ma.fields.Date(allow_none=True)
+    penalty = ma.fields.String(allow_none=True)
+    incident_report = ma.fields.Nested(IncidentReportOut, allow_none=True)
     contact_name = ma.fields.String()
     contact_phone = ma.fields.String()
     received_by = ma.fields.Nested(PersonOut, allow_none=True)
@@ -315,3 +363,26 @@ class MaterialPatch(ma.Schema):
 
 OrderPage = page_of(OrderSummaryOut, "OrderPage")
 StaffOrderPage = page_of(OrderSummaryOut, "StaffOrderPage")
+
+
+class ReplyIn(ma.Schema):
+    content = Text(500, required=True, min_length=1)
+    final = ma.fields.Boolean(load_default=False, metadata={"description": "最终答复：投诉处理完毕，开始 3 天回访时限"})
+
+
+class CorrectiveIn(ma.Schema):
+    action = Text(500, required=True, min_length=1)
+    deadline = ma.fields.Date(allow_none=True, load_default=None)
+    penalty = Text(200, load_default="")
+
+
+class IncidentReportIn(ma.Schema):
+    cause = Text(2000, required=True, min_length=1)
+    actions = Text(2000, required=True, min_length=1)
+    losses = Text(2000, load_default="")
+    people_involved = Text(1000, load_default="")
+
+
+class IncidentReviewIn(ma.Schema):
+    approve = ma.fields.Boolean(required=True)
+    note = Text(200, load_default="")

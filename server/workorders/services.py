@@ -157,6 +157,8 @@ def approved_house_ids(owner: Owner) -> set[int]:
 
 
 def create_for_owner(owner: Owner, data: dict) -> WorkOrder:
+    if data.get("preferred_time") and as_utc(data["preferred_time"]) < utcnow() - timedelta(minutes=5):
+        raise ValidationFailed("期望时间不能早于现在", fields={"preferred_time": ["期望时间不能早于现在"]})
     house = db.session.get(House, data["house_id"])
     if house is None or house.id not in approved_house_ids(owner):
         raise ValidationFailed("只能为已绑定的房屋提交", fields={"house_id": ["不是您已绑定的房屋"]})
@@ -191,7 +193,9 @@ def _create(house: House, data: dict, *, channel: str, owner: Owner | None, rece
         contact_name=contact_name, contact_phone=contact_phone, description=data.get("description", ""),
         preferred_time=data.get("preferred_time"), status="submitted", created_at=now, updated_at=now,
     )
-    if kind == "service":
+    if kind == "complaint":
+        _setup_complaint(order, data, cal, now)
+    elif kind == "service":
         item = db.session.get(ServiceItem, data["service_item_id"])
         if item is None or item.community_id != community.id or not item.active:
             raise ValidationFailed("该服务不在本小区的服务范围内", fields={"service_item_id": ["服务项目不存在或已下架"]})
@@ -209,7 +213,7 @@ def _create(house: House, data: dict, *, channel: str, owner: Owner | None, rece
     photos = data.get("photos") or []
     if photos:
         uploads.attach(photos, community_id=community.id, owner_id=owner.id if actor.owner else None,
-                       staff_id=actor.staff.id if actor.staff else None)
+                       staff_id=actor.staff.id if actor.staff else None, house_id=house.id)
     order.photos = photos
     order.number = next_number(kind, community)
     db.session.add(order)
@@ -218,9 +222,38 @@ def _create(house: House, data: dict, *, channel: str, owner: Owner | None, rece
            note=f"{rules.CHANNELS[channel]}受理" + ("（紧急）" if order.urgent else ""),
            data={"received_by": received_by.name if received_by else None})
     outbox.add("jobs.workorders.dispatch", queue="high" if order.urgent else "default", order_id=order.id)
-    if order.urgent:
+    if order.emergency:
+        _alert(emergency_responders(order.community_id), order, "紧急事件，请立即赶赴现场", f"emergency:{order.id}")
+    elif order.urgent:
         _alert(supervisors(order), order, "紧急报修，请关注", f"urgent:{order.id}")
     return order
+
+
+def _setup_complaint(order: WorkOrder, data: dict, cal: sla.Calendar, now: datetime) -> None:
+    category = rules.COMPLAINT_CATEGORIES[data["category"]]
+    order.category, order.department, order.skill = data["category"], "service_center", None
+    order.title = f"{category.label.split('（')[0]}投诉"
+    order.emergency = category.emergency
+    order.urgent = category.emergency
+    order.written = bool(data.get("written")) or order.channel == "written"
+    order.about_staff_name = data.get("about_staff_name") or None
+    if data.get("about_staff_id"):
+        about = db.session.get(Staff, data["about_staff_id"])
+        if about is None or about.community_id != order.community_id:
+            raise ValidationFailed("员工不存在", fields={"about_staff_id": ["员工不存在"]})
+        order.about_staff_id, order.about_staff_name = about.id, about.name
+    order.handler_due_at = sla.complaint_handler_due(now, cal, emergency=order.emergency,
+                                                     minutes=rules.COMPLAINT_HANDLER_MINUTES)
+    if order.emergency:
+        order.onsite_due_at = sla.emergency_onsite_due(now, rules.EMERGENCY_ONSITE_MINUTES)
+    order.reply_due_at = sla.complaint_reply_due(now, cal, important=False)
+
+
+def emergency_responders(community_id: int) -> list[Staff]:
+    """The manager and every on-duty member of every department."""
+    return list(db.session.scalars(select(Staff).where(
+        Staff.community_id == community_id, Staff.active.is_(True),
+        (Staff.role == "manager") | Staff.on_duty.is_(True)).order_by(Staff.id)))
 
 
 # -- who may see what --------------------------------------------------------------------------------
@@ -247,6 +280,8 @@ def staff_sees(staff: Staff, order: WorkOrder) -> bool:
         return False
     if staff.role in DESK_ROLES:
         return True
+    if order.emergency and order.status not in states.FINAL:
+        return True  # every on-duty member may be the first responder
     if staff.role == "supervisor":
         return order.department == staff.department
     if staff.role == "cashier":
@@ -336,8 +371,12 @@ def _rework(order: WorkOrder, event: str, actor: Actor, note: str) -> WorkOrderE
     order.assignee_id = None
     order.completed_at = order.confirmed_at = order.closed_at = None
     order.callback_due_at = order.callback_at = None  # the redone work gets its own callback
-    if order.kind == "repair" or order.kind == "service":
-        order.complete_due_at = sla.repair_complete_due(utcnow(), calendar_for(order.community))
+    cal = calendar_for(order.community)
+    if order.kind == "complaint":  # reopened: a fresh reply clock, handled by the manager
+        order.important = True
+        order.reply_due_at = sla.complaint_reply_due(utcnow(), cal, important=True)
+    else:
+        order.complete_due_at = sla.repair_complete_due(utcnow(), cal)
     outbox.add("jobs.workorders.dispatch", queue="high", order_id=order.id)
     return row
 
@@ -348,11 +387,16 @@ def reject_completion(owner: Owner, order: WorkOrder, reason: str) -> WorkOrder:
 
 
 def rate(owner: Owner, order: WorkOrder, score: int, comment: str) -> WorkOrder:
+    if order.kind == "complaint" and order.status == "completed":
+        confirm(order, Actor.of_owner(owner), note="业主评价投诉处理结果")
     if order.status != "confirmed":
         raise Conflict("确认完工后才能评价", code="illegal_transition")
     order.rating, order.rating_comment = score, comment
     add_event(order, Actor.of_owner(owner), "rating", note=comment, data={"score": score})
-    if score <= rules.RATING_REWORK_AT_OR_BELOW:
+    if score <= rules.RATING_REWORK_AT_OR_BELOW and order.kind == "complaint":
+        event = _rework(order, "rework", SYSTEM, f"业主评价 {score} 分，重新打开，由经理处理")
+        _tell_owner(order, "重新处理", "服务中心经理将亲自跟进", event)
+    elif score <= rules.RATING_REWORK_AT_OR_BELOW:
         event = _rework(order, "rework", SYSTEM, f"业主评价 {score} 分，免费返工")
         _tell_owner(order, "返工中", "已安排免费返工，服务中心将回访", event)
     else:
@@ -366,6 +410,11 @@ def rate(owner: Owner, order: WorkOrder, score: int, comment: str) -> WorkOrder:
 def accept(staff: Staff, order: WorkOrder, appointment_at: datetime | None) -> WorkOrder:
     _check(order, "accept")
     now = utcnow()
+    if order.kind == "complaint":  # the handler acknowledges: the 10-minute clock is met
+        event = _move(order, "accept", Actor.of_staff(staff), note="已受理")
+        order.accepted_at, order.offer_expires_at = now, None
+        _tell_owner(order, "已受理", f"处理人：{staff.name}", event)
+        return order
     appointment = appointment_at or order.preferred_time or now
     if as_utc(appointment) < now - timedelta(minutes=5):
         raise ValidationFailed("预约时间不能早于现在", fields={"appointment_at": ["预约时间不能早于现在"]})
@@ -405,7 +454,7 @@ def complete(staff: Staff, order: WorkOrder, *, notes: str, photos: list[int], m
              owner_signed: bool) -> WorkOrder:
     usages = _material_usages(order, materials)
     if photos:
-        uploads.attach(photos, community_id=order.community_id, staff_id=staff.id)
+        uploads.attach(photos, community_id=order.community_id, staff_id=staff.id, house_id=order.house_id)
     event = _move(order, "complete", Actor.of_staff(staff), note=notes,
                   data={"materials_fen": sum(u.amount_fen for u in usages)})
     now = utcnow()
@@ -480,6 +529,11 @@ def _offer(order: WorkOrder, worker: Staff, actor: Actor, event_name: str) -> No
         "thing3": order.house.label, "time4": when,
     }, page=f"pages/staff/tasks/detail?id={order.id}", dedupe_key=f"assigned:{order.id}:{order.offer_no}",
         queue="high")
+    if order.kind == "complaint":
+        # The 10-minute handler clock escalates an unacknowledged complaint; no per-offer timeout.
+        order.offer_expires_at = None
+        _tell_owner(order, "处理中", f"处理人：{worker.name}", event)
+        return
     _tell_owner(order, "已派单", f"{worker.name} {worker.phone}", event)
     outbox.add("jobs.workorders.offer_timeout", at=order.offer_expires_at, queue="high", order_id=order.id,
                offer_no=order.offer_no)
@@ -530,7 +584,10 @@ def dispatch(order_id: int) -> str:
     order = db.session.get(WorkOrder, order_id, with_for_update=True)
     if order is None or order.status != "submitted":
         return "skipped"
-    chosen = rules.pick_worker(_candidates(order), order.skill, _declined_this_round(order))
+    if order.kind == "complaint":
+        chosen = _pick_handler(order)
+    else:
+        chosen = rules.pick_worker(_candidates(order), order.skill, _declined_this_round(order))
     if chosen is None:
         event = add_event(order, SYSTEM, "no_worker", note="暂无可派的在岗员工，已通知主管",
                        data={"round": order.rework_count})
@@ -541,6 +598,26 @@ def dispatch(order_id: int) -> str:
     _offer(order, db.session.get(Staff, chosen), SYSTEM, "dispatch")
     db.session.commit()
     return "dispatched"
+
+
+def _pick_handler(order: WorkOrder) -> int | None:
+    """Complaints: the on-duty receptionist with the fewest open complaints; the manager for emergencies,
+    service attitude, important complaints and reopened ones (or when no receptionist is on duty)."""
+    category = rules.COMPLAINT_CATEGORIES[order.category]
+    declined = _declined_this_round(order)
+    if not (category.manager_handles or order.important or order.rework_count):
+        load = dict(db.session.execute(
+            select(WorkOrder.assignee_id, func.count()).where(
+                WorkOrder.kind == "complaint", WorkOrder.status.in_(states.WORKER_LOAD),
+                WorkOrder.community_id == order.community_id).group_by(WorkOrder.assignee_id)).all())
+        desk = [rules.Candidate(s.id, (), load.get(s.id, 0)) for s in receptionists_on_duty(order.community_id)]
+        chosen = rules.pick_worker(desk, None, declined)
+        if chosen:
+            return chosen
+    for manager in sorted(managers(order.community_id), key=lambda m: (not m.on_duty, m.id)):
+        if manager.id not in declined:
+            return manager.id
+    return None
 
 
 def offer_timeout(order_id: int, offer_no: int) -> str:
@@ -597,9 +674,20 @@ def overdue_clocks(now: datetime) -> list[tuple[WorkOrder, str, datetime]]:
         WorkOrder.kind == "repair", WorkOrder.status.in_(states.OPEN), WorkOrder.complete_due_at < now))
     out += [(o, "complete", o.complete_due_at) for o in complete_late]
     callback_late = db.session.scalars(select(WorkOrder).where(
-        WorkOrder.kind.in_(("repair", "service")), WorkOrder.callback_at.is_(None),
+        WorkOrder.callback_at.is_(None),
         WorkOrder.status.in_(("completed", "confirmed", "closed")), WorkOrder.callback_due_at < now))
     out += [(o, "callback", o.callback_due_at) for o in callback_late]
+    complaints = select(WorkOrder).where(WorkOrder.kind == "complaint")
+    handler_late = db.session.scalars(complaints.where(
+        WorkOrder.status.in_(("submitted", "dispatched")), WorkOrder.handler_due_at < now))
+    out += [(o, "handler", o.handler_due_at) for o in handler_late]
+    onsite_late = db.session.scalars(complaints.where(
+        WorkOrder.emergency.is_(True), WorkOrder.arrived_at.is_(None), WorkOrder.status != "cancelled",
+        WorkOrder.onsite_due_at < now))
+    out += [(o, "onsite", o.onsite_due_at) for o in onsite_late]
+    reply_late = db.session.scalars(complaints.where(
+        WorkOrder.status.in_(states.OPEN), WorkOrder.replied_at.is_(None), WorkOrder.reply_due_at < now))
+    out += [(o, "reply", o.reply_due_at) for o in reply_late]
     return out
 
 
@@ -609,13 +697,33 @@ def escalate_overdue() -> int:
     later = timedelta(minutes=current_app.config["ESCALATE_MANAGER_MINUTES"])
     recorded = 0
     for order, clock, due in overdue_clocks(now):
-        first = receptionists_on_duty(order.community_id) if clock == "callback" else supervisors(order)
-        recorded += _record_breach(order, clock, 1, due, first, f"{rules.CLOCKS[clock]}已超时")
-        if as_utc(due) + later < now:
-            recorded += _record_breach(order, clock, 2, due, managers(order.community_id),
-                                       f"{rules.CLOCKS[clock]}超时未处理，请督办")
+        first, second = _escalation_chain(order, clock)
+        if _record_breach(order, clock, 1, due, first, f"{rules.CLOCKS[clock]}已超时"):
+            recorded += 1
+            if clock == "handler":  # nobody acknowledged: the manager takes it over
+                _hand_to_manager(order)
+        if second is not None and as_utc(due) + later < now:
+            recorded += _record_breach(order, clock, 2, due, second, f"{rules.CLOCKS[clock]}超时未处理，请督办")
     db.session.commit()
     return recorded
+
+
+def _escalation_chain(order: WorkOrder, clock: str) -> tuple[list[Staff], list[Staff] | None]:
+    """Who hears of a missed deadline first, and who 30 minutes later (None: nobody above)."""
+    if clock == "callback":
+        return receptionists_on_duty(order.community_id), managers(order.community_id)
+    if order.kind == "complaint":
+        company = list(db.session.scalars(select(Staff).where(
+            Staff.community_id == order.community_id, Staff.active.is_(True), Staff.department == "management")))
+        return managers(order.community_id), company or None
+    return supervisors(order), managers(order.community_id)
+
+
+def _hand_to_manager(order: WorkOrder) -> None:
+    chosen = next((m for m in managers(order.community_id) if m.id != order.assignee_id), None)
+    if chosen is None:
+        return
+    _offer(order, chosen, SYSTEM, "dispatch" if order.status == "submitted" else "reassign")
 
 
 def auto_finish() -> dict:

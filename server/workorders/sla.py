@@ -143,3 +143,31 @@ def repair_complete_due(created_at: datetime, cal: Calendar) -> datetime:
 def callback_due(completed_at: datetime, cal: Calendar) -> datetime:
     """Repairs and paid services are called back the same day they are completed."""
     return same_day(completed_at, cal)
+
+
+# -- complaints --------------------------------------------------------------------------------------------
+# Emergencies run on the wall clock (someone is on duty around the clock); other complaints on business time.
+
+def complaint_handler_due(created_at: datetime, cal: Calendar, *, emergency: bool, minutes: int = 10) -> datetime:
+    """A handler acknowledges every complaint within 10 minutes."""
+    if emergency:
+        return created_at + timedelta(minutes=minutes)
+    return within_minutes(created_at, cal, minutes)
+
+
+def emergency_onsite_due(created_at: datetime, minutes: int = 5) -> datetime:
+    """Emergencies: someone on site within 5 minutes."""
+    return created_at + timedelta(minutes=minutes)
+
+
+def complaint_reply_due(created_at: datetime, cal: Calendar, *, important: bool, working_days_: int = 2) -> datetime:
+    """General, written and service-attitude complaints are answered the same day; important ones, handled
+    by the manager, within 2 working days."""
+    if important:
+        return working_days(created_at, cal, working_days_)
+    return same_day(created_at, cal)
+
+
+def complaint_followup_due(handled_at: datetime, days: int = 3) -> datetime:
+    """A follow-up contact within 3 days after a complaint is handled."""
+    return handled_at + timedelta(days=days)

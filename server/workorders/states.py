@@ -8,6 +8,7 @@ One lifecycle for repairs, paid services and complaints:
         |                                                                                          v
         +----------------------- rework (completed|confirmed|closed) <------------- confirm --> confirmed --close--> closed
     cancel: submitted|dispatched|accepted -> cancelled (before anyone is on site)
+    resolve: accepted|on_site -> completed (complaints: the final reply; no visit needed)
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ EVENTS = {
     "pause": "暂停",
     "resume": "继续",
     "complete": "完工",
+    "resolve": "处理完毕",
     "confirm": "确认完工",
     "reject_completion": "不认可完工",
     "rework": "返工",
@@ -51,6 +53,8 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("on_site", "pause"): "paused",
     ("paused", "resume"): "on_site",
     ("on_site", "complete"): "completed",
+    ("accepted", "resolve"): "completed",  # a complaint answered with its final reply
+    ("on_site", "resolve"): "completed",
     ("completed", "confirm"): "confirmed",
     ("completed", "reject_completion"): "submitted",
     ("completed", "rework"): "submitted",

@@ -1,4 +1,5 @@
 """The consent ledger: templates listed, credits recorded, unknown templates refused."""
+from server.wechat.templates import SUBSCRIBE
 
 
 def test_lists_every_template_with_credits(client, login, demo):
@@ -6,7 +7,7 @@ def test_lists_every_template_with_credits(client, login, demo):
     subs = client.get("/api/v1/me/subscriptions", headers=owner).get_json()
     assert subs[0] == {"key": "binding_result", "template_id": "tpl-binding-result", "title": "房屋绑定审核结果",
                        "credits": 0}
-    assert {s["key"] for s in subs} == {"binding_result", "order_status"}
+    assert {s["key"] for s in subs} == set(SUBSCRIBE) >= {"binding_result", "order_status", "complaint_reply"}
 
 
 def test_each_accept_adds_one_credit(client, login, demo):

@@ -267,3 +267,16 @@ def test_openapi_documents_multipart_and_binary(client):
     assert "201" in post_op["responses"]
     get_op = spec["paths"]["/api/v1/uploads/{upload_id}"]["get"]
     assert "image/*" in get_op["responses"]["200"]["content"]
+
+
+def test_people_of_the_house_see_the_photos_of_its_orders(app, client, login, zhangsan, run_jobs):
+    """The worker's photos of the finished job are visible to the owner of that house, not to others."""
+    from tests.workflow import report, work_through
+
+    order = report(client, zhangsan.headers)
+    run_jobs()
+    worker = login("demo-eng-1")
+    photo = post(client, worker, tiny_png(), "done.png", "image/png").get_json()
+    work_through(client, worker, order["id"], {"notes": "已修好", "photos": [photo["id"]]})
+    assert client.get(f"/api/v1/uploads/{photo['id']}", headers=zhangsan.headers).status_code == 200
+    assert client.get(f"/api/v1/uploads/{photo['id']}", headers=login("owner-elsewhere")).status_code == 404

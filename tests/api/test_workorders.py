@@ -62,7 +62,9 @@ def test_urgent_repair_alerts_the_supervisor(app, client, zhangsan):
 @pytest.mark.parametrize("body,fields", [
     ({"kind": "repair"}, {"house_id", "category", "description"}),
     ({"kind": "service", "house_id": 1}, {"service_item_id"}),
-    ({"kind": "complaint", "house_id": 1}, {"kind"}),
+    ({"kind": "complaint", "house_id": 1}, {"category", "description"}),
+    ({"kind": "complaint", "house_id": 1, "category": "water", "description": "x"}, {"category"}),
+    ({"kind": "meeting", "house_id": 1}, {"kind"}),
     ({"kind": "service", "house_id": 1, "service_item_id": 1, "quantity": 0}, {"quantity"}),
     ({"kind": "service", "house_id": 1, "service_item_id": 1, "quantity": "2"}, {"quantity"}),
     ({"kind": "repair", "house_id": 1, "category": "roof", "description": "x"}, {"category"}),
@@ -193,3 +195,10 @@ def test_owner_timeline_hides_internal_bookkeeping(app, client, zhangsan, login,
     assert "decline" not in [e["action"] for e in owner_view["timeline"]]
     staff_view = client.get(f"/api/v1/staff/work-orders/{order['id']}", headers=login("demo-reception")).get_json()
     assert "decline" in [e["action"] for e in staff_view["timeline"]]
+
+
+def test_preferred_time_in_the_past_is_refused(client, zhangsan):
+    res = client.post("/api/v1/work-orders", headers=zhangsan.headers, json={
+        "kind": "repair", "house_id": first_house(client, zhangsan.headers), "category": "water",
+        "description": "漏水", "preferred_time": "2001-01-01T09:00:00+08:00"})
+    assert res.status_code == 422 and "preferred_time" in res.get_json()["error"]["fields"]

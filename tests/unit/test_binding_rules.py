@@ -52,7 +52,9 @@ def test_phone_validation_and_labels():
 def test_permissions_table():
     from server.accounts.rules import can, permissions
 
-    assert permissions("receptionist", "service_center") == ["review_bindings", "desk", "assign", "collect_payments"]
+    assert permissions("receptionist", "service_center") == [
+        "review_bindings", "desk", "assign", "collect_payments", "publish_notices", "surveys", "common_problems"]
     assert can("cashier", "finance", "receive_takings") and not can("cashier", "service_center", "receive_takings")
     assert permissions("worker", "engineering") == []
     assert "manage_catalog" in permissions("manager", "service_center")
+    assert can("manager", "service_center", "complaint_report") and not can("cashier", "finance", "complaint_report")

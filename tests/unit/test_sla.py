@@ -84,3 +84,26 @@ def test_a_calendar_that_never_opens_is_an_error():
 
 def test_local_time_round_trip():
     assert CAL.local(t("2026-11-23 10:00")).strftime("%H:%M") == "10:00"
+
+
+# -- complaints ---------------------------------------------------------------------------------------
+
+def test_complaint_handler_within_10_minutes_of_business_time_emergencies_around_the_clock():
+    assert sla.complaint_handler_due(t("2026-11-23 10:00"), CAL, emergency=False) == t("2026-11-23 10:10")
+    assert sla.complaint_handler_due(t("2026-11-23 23:00"), CAL, emergency=False) == t("2026-11-24 08:40")
+    assert sla.complaint_handler_due(t("2026-11-23 23:00"), CAL, emergency=True) == t("2026-11-23 23:10")
+    assert sla.emergency_onsite_due(t("2026-11-22 03:00")) == t("2026-11-22 03:05")  # Sunday night too
+
+
+@pytest.mark.parametrize("created,important,due", [
+    ("2026-11-23 10:00", False, "2026-11-23 18:00"),  # same day
+    ("2026-11-23 19:00", False, "2026-11-24 18:00"),  # after hours: next business day
+    ("2026-11-23 10:00", True, "2026-11-24 18:00"),  # 2 working days: Monday, Tuesday
+    ("2026-11-20 16:00", True, "2026-11-23 18:00"),  # Friday, then Monday (the weekend does not count)
+])
+def test_complaint_reply(created, important, due):
+    assert sla.complaint_reply_due(t(created), CAL, important=important) == t(due)
+
+
+def test_followup_within_3_days():
+    assert sla.complaint_followup_due(t("2026-11-23 10:00")) == t("2026-11-26 10:00")

@@ -16,6 +16,8 @@ ALLOWED = {
     ("on_site", "pause"): "paused",
     ("paused", "resume"): "on_site",
     ("on_site", "complete"): "completed",
+    ("accepted", "resolve"): "completed",
+    ("on_site", "resolve"): "completed",
     ("completed", "confirm"): "confirmed",
     ("completed", "reject_completion"): "submitted",
     ("completed", "rework"): "submitted",

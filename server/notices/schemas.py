@@ -1,0 +1,104 @@
+"""Notice request and response schemas (staff and owner views)."""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import ValidationError, validate, validates_schema
+
+from ..schemas import LocalDateTime, Text, page_of
+from .services import KINDS, scope_label, summary
+
+
+class ScopeIn(ma.Schema):
+    buildings = ma.fields.List(Text(20, min_length=1), required=True, validate=[validate.Length(min=1, error="至少指定一个楼栋"), validate.Length(max=200)],
+                               metadata={"description": "楼栋编号，如 [\"1\", \"2\"]"})
+
+
+class NoticeIn(ma.Schema):
+    title = Text(50, required=True, min_length=1)
+    content = Text(5000, required=True, min_length=1)
+    kind = ma.fields.String(load_default="general", validate=validate.OneOf(list(KINDS)),
+                            metadata={"description": "general 通知 | water_cut 停水 | power_cut 停电 | reminder 温馨提示 | "
+                                                     "common_problem 问题答复"})
+    scope = ma.fields.Nested(ScopeIn, allow_none=True, load_default=None,
+                             metadata={"description": "省略或 null：全小区；{\"buildings\": [...]}：指定楼栋"})
+    starts_at = LocalDateTime(allow_none=True, load_default=None, metadata={"description": "停水停电开始时间"})
+    ends_at = LocalDateTime(allow_none=True, load_default=None, metadata={"description": "停水停电结束时间"})
+
+    @validates_schema
+    def period(self, data, **kwargs):
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError({"ends_at": ["结束时间应晚于开始时间"]})
+
+
+class StaffRef(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class PushOut(ma.Schema):
+    recipients = ma.fields.Integer(attribute="push_recipients", metadata={"description": "应推送的住户人数"})
+    sent = ma.fields.Integer(attribute="push_sent")
+    skipped = ma.fields.Integer(attribute="push_skipped", metadata={"description": "无订阅次数等原因未发送"})
+    failed = ma.fields.Integer(attribute="push_failed")
+    pending = ma.fields.Function(lambda n: max(n.push_recipients - n.push_sent - n.push_skipped - n.push_failed, 0))
+    fanned_out_at = LocalDateTime(allow_none=True, metadata={"description": "开始分批推送的时间"})
+
+
+class NoticeSummaryOut(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    kind_label = ma.fields.Function(lambda n: KINDS.get(n.kind, n.kind))
+    title = ma.fields.String()
+    summary = ma.fields.Function(lambda n: summary(n.content))
+    scope_label = ma.fields.Function(lambda n: scope_label(n.scope), metadata={"description": "通知范围"})
+    starts_at = LocalDateTime(allow_none=True)
+    ends_at = LocalDateTime(allow_none=True)
+    published_at = LocalDateTime()
+
+
+class StaffNoticeSummaryOut(NoticeSummaryOut):
+    scope = ma.fields.Dict(allow_none=True)
+    published_by = ma.fields.Nested(StaffRef, allow_none=True)
+    push = ma.fields.Function(lambda n: PushOut().dump(n), metadata={"description": "推送统计（由后台任务更新）"})
+
+
+class StaffNoticeOut(StaffNoticeSummaryOut):
+    content = ma.fields.String()
+    common_problem_id = ma.fields.Integer(allow_none=True)
+
+
+class AffectedOut(ma.Schema):
+    houses = ma.fields.Integer(metadata={"description": "范围内的房屋数"})
+    households = ma.fields.Integer(metadata={"description": "有已绑定住户的房屋数"})
+    owners = ma.fields.Integer(metadata={"description": "已绑定的住户人数（有订阅次数者会收到微信推送）"})
+
+
+class PublishedOut(StaffNoticeOut):
+    affected = ma.fields.Nested(AffectedOut)
+
+
+class OwnerNoticeSummaryOut(NoticeSummaryOut):
+    read = ma.fields.Boolean()
+    read_at = LocalDateTime(allow_none=True)
+
+
+class OwnerNoticeOut(OwnerNoticeSummaryOut):
+    content = ma.fields.String()
+    common_problem_id = ma.fields.Integer(allow_none=True)
+
+
+StaffNoticePage = page_of(StaffNoticeSummaryOut, "StaffNoticePage")
+
+
+class OwnerNoticePage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(OwnerNoticeSummaryOut))
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    per_page = ma.fields.Integer()
+    unread_count = ma.fields.Integer(metadata={"description": "未读通知数"})
+
+
+class ReadAllOut(ma.Schema):
+    marked = ma.fields.Integer(metadata={"description": "本次标记为已读的通知数"})
+    unread_count = ma.fields.Integer()
+

@@ -1,0 +1,201 @@
+"""Notices: staff publish (validation, roles, their community only); owners read the notices of their houses'
+community and buildings, with read state."""
+import pytest
+from sqlalchemy import select
+
+from server.accounts.models import Community, House, HouseMembership, Owner, Building
+from server.extensions import db
+from server.notices.models import Notice
+from server.outbox import OutboxJob
+
+STAFF = "/api/v1/staff/notices"
+OWNER = "/api/v1/notices"
+WATER_CUT = {"title": "3 号楼停水通知", "content": "因管道检修，3 号楼 11 月 25 日 9:00-17:00 停水，请提前储水。",
+             "kind": "water_cut", "scope": {"buildings": ["3"]},
+             "starts_at": "2026-11-25T09:00:00+08:00", "ends_at": "2026-11-25T17:00:00+08:00"}
+
+
+def resident(app, openid: str, building: str, unit: str = "1", room: str = "101", *, community: str = "demo",
+             status: str = "approved") -> int:
+    """An owner (created if new) with a membership on that house; returns the owner id."""
+    with app.app_context():
+        owner = db.session.scalar(select(Owner).where(Owner.openid == openid))
+        if owner is None:
+            owner = Owner(openid=openid, name=openid)
+            db.session.add(owner)
+            db.session.flush()
+        house = db.session.scalar(
+            select(House).join(Building).join(Community, Community.id == House.community_id)
+            .where(Community.code == community, Building.code == building, House.unit == unit, House.room == room))
+        db.session.add(HouseMembership(house_id=house.id, owner_id=owner.id, role="owner", status=status,
+                                       name=openid, phone="13600000000"))
+        db.session.commit()
+        return owner.id
+
+
+def publish(client, headers, **body):
+    data = {"title": "物业通知", "content": "请各位业主知悉。", **body}
+    res = client.post(STAFF, headers=headers, json=data)
+    assert res.status_code == 201, res.get_json()
+    return res.get_json()
+
+
+@pytest.fixture
+def reception(login, demo):
+    return login("demo-reception")
+
+
+def test_publish_to_the_whole_community(app, client, reception):
+    a = resident(app, "owner-a", "1")
+    resident(app, "owner-a", "2", room="201")  # two houses, one owner
+    resident(app, "owner-b", "3", unit="2", room="602")
+    resident(app, "owner-p", "1", room="102", status="pending")  # not bound yet: not affected
+    body = publish(client, reception, title="小区停电通知", content="11 月 26 日 8:00-12:00 全小区停电检修。\n请做好准备。",
+                   kind="power_cut")
+    assert body["kind"] == "power_cut" and body["kind_label"] == "停电通知"
+    assert body["scope"] is None and body["scope_label"] == "全体住户"
+    assert body["summary"] == "11 月 26 日 8:00-12:00 全小区停电检修。 请做好准备。"
+    assert body["published_by"]["name"] == "刘芳" and body["published_at"].endswith("+08:00")
+    assert body["affected"] == {"houses": 72, "households": 3, "owners": 2}
+    assert body["push"]["recipients"] == 2 and body["push"]["sent"] == 0 and body["push"]["fanned_out_at"] is None
+    assert body["common_problem_id"] is None
+    with app.app_context():  # one job for the whole push, whatever the number of owners
+        rows = db.session.scalars(select(OutboxJob)).all()
+        assert [(r.func, r.kwargs) for r in rows] == [("jobs.notices.fan_out", {"notice_id": body["id"]})]
+    assert a
+
+
+def test_publish_to_some_buildings(app, client, reception):
+    resident(app, "owner-a", "1")
+    resident(app, "owner-c", "3", unit="2", room="602")
+    body = publish(client, reception, **WATER_CUT)
+    assert body["scope"] == {"buildings": ["3"]} and body["scope_label"] == "3栋"
+    assert body["affected"] == {"houses": 24, "households": 1, "owners": 1}
+    assert body["starts_at"] == "2026-11-25T09:00:00+08:00" and body["ends_at"] == "2026-11-25T17:00:00+08:00"
+    both = publish(client, reception, scope={"buildings": ["1", "3", "1"]})
+    assert both["scope"] == {"buildings": ["1", "3"]} and both["affected"]["houses"] == 48
+
+
+@pytest.mark.parametrize("body,fields", [
+    ({"title": "长" * 51, "content": "x"}, {"title": ["长度不能超过 50"]}),
+    ({"title": "", "content": "x"}, {"title": ["必填"]}),
+    ({"title": "   ", "content": "x"}, {"title": ["必填"]}),
+    ({"title": "x"}, {"content": ["必填"]}),
+    ({"title": "x", "content": "长" * 5001}, {"content": ["长度不能超过 5000"]}),
+    ({"title": "x", "content": "x", "kind": "party"}, {"kind": [
+        "应为以下之一：general, water_cut, power_cut, reminder, common_problem"]}),
+    ({"title": "x", "content": "x", "scope": {"buildings": []}}, {"scope.buildings": ["至少指定一个楼栋"]}),
+    ({"title": "x", "content": "x", "scope": {"houses": ["1"]}},
+     {"scope.buildings": ["必填"], "scope.houses": ["不支持的字段"]}),
+    ({"title": "x", "content": "x", "starts_at": "2026-11-25T17:00:00+08:00", "ends_at": "2026-11-25T09:00:00+08:00"},
+     {"ends_at": ["结束时间应晚于开始时间"]}),
+    ({"title": "x", "content": "x", "common_problem_id": 3}, {"common_problem_id": ["不支持的字段"]}),
+])
+def test_publish_validation(app, client, reception, body, fields):
+    res = client.post(STAFF, headers=reception, json=body)
+    assert res.status_code == 422 and res.get_json()["error"]["fields"] == fields
+    with app.app_context():
+        assert db.session.scalar(select(Notice)) is None and db.session.scalar(select(OutboxJob)) is None
+
+
+def test_unknown_buildings_are_named(app, client, reception):
+    # "9" is a building of the other community: unknown here.
+    res = client.post(STAFF, headers=reception, json={**WATER_CUT, "scope": {"buildings": ["3", "7", "9"]}})
+    error = res.get_json()["error"]
+    assert res.status_code == 422 and error["code"] == "validation_error"
+    assert error["message"] == "未知的楼栋：7、9" and error["fields"] == {"scope.buildings": ["未知的楼栋：7、9"]}
+    with app.app_context():
+        assert db.session.scalar(select(Notice)) is None
+
+
+def test_who_may_publish(client, login, zhangsan):
+    assert client.post(STAFF, json=WATER_CUT).status_code == 401
+    assert client.post(STAFF, headers=zhangsan.headers, json=WATER_CUT).status_code == 403  # an owner
+    assert client.get(STAFF, headers=zhangsan.headers).status_code == 403
+    for openid in ("demo-eng-1", "demo-cashier", "demo-eng-lead"):
+        res = client.post(STAFF, headers=login(openid), json={})  # refused before the body is looked at
+        assert res.status_code == 403 and res.get_json()["error"]["code"] == "role_forbidden"
+    for openid in ("demo-reception", "demo-manager"):
+        assert client.post(STAFF, headers=login(openid), json=WATER_CUT).status_code == 201
+    me = client.get("/api/v1/me", headers=login("demo-reception")).get_json()
+    assert "publish_notices" in me["staff"]["permissions"]
+
+
+def test_staff_list_and_detail_of_their_community_only(client, login, reception):
+    first = publish(client, reception, title="第一条")
+    second = publish(client, reception, **WATER_CUT)
+    worker = login("demo-eng-1")  # every staff member may read the community's notices
+    page = client.get(STAFF + "?per_page=1", headers=worker).get_json()
+    assert page["total"] == 2 and page["per_page"] == 1 and [n["id"] for n in page["items"]] == [second["id"]]
+    assert set(page["items"][0]["push"]) == {"recipients", "sent", "skipped", "failed", "pending", "fanned_out_at"}
+    assert "content" not in page["items"][0]
+    detail = client.get(f"{STAFF}/{first['id']}", headers=worker).get_json()
+    assert detail["content"] == "请各位业主知悉。" and detail["title"] == "第一条"
+
+    other = login("other-manager")
+    assert client.get(f"{STAFF}/{first['id']}", headers=other).status_code == 404
+    assert client.get(STAFF, headers=other).get_json()["total"] == 0
+    mine = publish(client, other, title="别的小区的通知", scope={"buildings": ["9"]})
+    assert client.get(f"{STAFF}/{mine['id']}", headers=reception).status_code == 404
+    assert client.get(f"{STAFF}/999999", headers=reception).status_code == 404
+
+
+def test_owners_see_the_notices_of_their_houses(app, client, login, reception):
+    resident(app, "owner-1", "1")
+    resident(app, "owner-3", "3", unit="2", room="602")
+    resident(app, "owner-both", "1", room="102")
+    resident(app, "owner-both", "3", room="101")
+    resident(app, "owner-pending", "3", room="102", status="pending")
+    resident(app, "owner-other", "9", community="other")
+    whole = publish(client, reception, title="全小区")
+    water = publish(client, reception, **WATER_CUT)
+    elsewhere = publish(client, login("other-manager"), title="别的小区")
+
+    def titles(openid):
+        res = client.get(OWNER, headers=login(openid))
+        assert res.status_code == 200
+        return [n["title"] for n in res.get_json()["items"]]
+
+    assert titles("owner-1") == ["全小区"]
+    assert titles("owner-3") == ["3 号楼停水通知", "全小区"]  # newest first
+    assert titles("owner-both") == ["3 号楼停水通知", "全小区"]  # once each, though two houses match
+    assert titles("owner-pending") == []
+    assert titles("owner-other") == ["别的小区"]
+    assert titles("nobody") == []
+
+    owner1 = login("owner-1")
+    assert client.get(f"{OWNER}/{water['id']}", headers=owner1).status_code == 404  # another building
+    assert client.get(f"{OWNER}/{elsewhere['id']}", headers=owner1).status_code == 404  # another community
+    assert client.get(f"{OWNER}/{whole['id']}", headers=login("owner-pending")).status_code == 404
+    assert client.get(f"{OWNER}/{whole['id']}", headers=owner1).status_code == 200
+    assert client.get(OWNER).status_code == 401
+
+
+def test_read_state_unread_count_and_read_all(app, client, login, reception):
+    resident(app, "owner-3", "3", unit="2", room="602")
+    owner = login("owner-3")
+    ids = [publish(client, reception, title=f"通知 {n}")["id"] for n in range(3)]
+    page = client.get(OWNER, headers=owner).get_json()
+    assert page["unread_count"] == 3 and page["total"] == 3
+    assert [(n["id"], n["read"], n["read_at"]) for n in page["items"]] == [(i, False, None) for i in reversed(ids)]
+
+    detail = client.get(f"{OWNER}/{ids[0]}", headers=owner).get_json()
+    assert detail["read"] is True and detail["read_at"].endswith("+08:00") and detail["content"] == "请各位业主知悉。"
+    again = client.get(f"{OWNER}/{ids[0]}", headers=owner).get_json()  # reading twice is fine
+    assert again["read_at"] == detail["read_at"]
+    page = client.get(OWNER + "?per_page=2", headers=owner).get_json()
+    assert page["unread_count"] == 2 and page["total"] == 3 and len(page["items"]) == 2
+    page = client.get(OWNER + "?page=2&per_page=2", headers=owner).get_json()
+    assert [(n["id"], n["read"]) for n in page["items"]] == [(ids[0], True)]
+
+    res = client.post(f"{OWNER}/read-all", headers=owner)
+    assert res.status_code == 200 and res.get_json() == {"marked": 2, "unread_count": 0}
+    assert client.post(f"{OWNER}/read-all", headers=owner).get_json() == {"marked": 0, "unread_count": 0}
+    page = client.get(OWNER, headers=owner).get_json()
+    assert page["unread_count"] == 0 and all(n["read"] for n in page["items"])
+
+    # Reads are per owner; a new notice is unread.
+    resident(app, "owner-3b", "3", unit="2", room="601")
+    assert client.get(OWNER, headers=login("owner-3b")).get_json()["unread_count"] == 3
+    publish(client, reception, title="新通知")
+    assert client.get(OWNER, headers=owner).get_json()["unread_count"] == 1
