@@ -36,9 +36,14 @@ def main(argv: list[str] | None = None) -> None:
     settings = app.config["SANDBOX"]
     logging.getLogger("server.sandbox").info(
         "WeChat sandbox for apps %s, pushing official-account events to %s; "
+        "WeChat Pay merchant %s (gateway http://%s:%d, notification retries after %s s); "
         "overview at http://%s:%d/sandbox/",
         ", ".join(settings["SANDBOX_APPS"]),
         settings["SANDBOX_OA_CALLBACK_URL"],
+        settings["SANDBOX_PAY_MCHID"],
+        options.host,
+        options.port,
+        settings["SANDBOX_PAY_NOTIFY_SCHEDULE"],
         options.host,
         options.port,
     )

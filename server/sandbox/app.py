@@ -18,6 +18,12 @@ Configuration (environment variables; ``create_sandbox_app(config)`` overrides t
 - ``SANDBOX_OA_TOKEN``: the official account's callback token used to sign pushed events (``demo-oa-token``).
 - ``SANDBOX_OA_CALLBACK_URL``: where pushed events go (``http://127.0.0.1:8000/wechat/official/events``).
 - ``SANDBOX_TOKEN_TTL``: access-token lifetime in seconds (7200).
+- ``SANDBOX_PAY_MCHID`` / ``SANDBOX_PAY_APIV3_KEY``: the WeChat Pay merchant id and APIv3 key
+  (``server.sandbox.pay_defaults.MCHID`` / ``APIV3_KEY``; the key must be 32 bytes).
+- ``SANDBOX_PAY_NOTIFY_SCHEDULE``: seconds to wait before each retry of an unacknowledged pay
+  notification, comma separated (``0.2,0.5,1,2,5``; WeChat's own is 15s,15s,30s,3m,10m,20m,...).
+- ``SANDBOX_PAY_REFUND_DELAY``: seconds a refund stays PROCESSING before it succeeds (0.5).
+- ``SANDBOX_PAY_NOTIFY_TIMEOUT``: seconds the sandbox waits for the merchant to answer a notification (5).
 
 Conventions
 -----------
@@ -60,11 +66,99 @@ Control endpoints (not WeChat)
   push a signed plain-text QR scan event to the official account's callback,
   ``subscribe``/``qrscene_<scene>`` the first time an openid scans (once
   delivered), ``SCAN``/``<scene>`` afterwards.
-- ``POST /sandbox/reset``: forget messages, calls, faults, tokens, QR tickets and followers.
+- ``POST /sandbox/reset``: forget messages, calls, faults, tokens, QR tickets, followers and WeChat Pay state.
 - ``GET /sandbox/health``; ``GET /sandbox/``: a small HTML overview.
 
+WeChat Pay (APIv3, ``server.sandbox.pay``)
+------------------------------------------
+Point wechatpayv3 at the sandbox in public-key mode: ``WeChatPay(..., mchid=MCHID,
+private_key=<keys/merchant_private.pem>, cert_serial_no=MERCHANT_SERIAL_NO, apiv3_key=APIV3_KEY,
+public_key=<keys/platform_public.pem>, public_key_id=PUBLIC_KEY_ID)`` (constants in
+``server.sandbox.pay_defaults``, keys and their README in ``server/sandbox/keys/``), then set
+``pay._core._gate_way = "http://127.0.0.1:8090"`` (no trailing slash).
+
+- Requests: every call needs ``Authorization: WECHATPAY2-SHA256-RSA2048 mchid="..",nonce_str="..",
+  signature="..",timestamp="..",serial_no=".."``, signed with the merchant key over
+  ``METHOD\\nPATH?QUERY\\ntimestamp\\nnonce\\nbody\\n``.  Missing, malformed, mis-signed, a wrong
+  ``serial_no`` or a timestamp more than 5 minutes off: 401 ``SIGN_ERROR``; another mchid (header,
+  body or query): 400 ``MCH_NOT_EXISTS``.
+- Answers: JSON (``Content-Type: application/json``), signed like WeChat Pay with the platform key:
+  ``Wechatpay-Timestamp``, ``-Nonce``, ``-Serial`` (= ``PUBLIC_KEY_ID``), ``-Signature`` (base64
+  RSA-SHA256 over ``timestamp\\nnonce\\nbody\\n``) and ``-Signature-Type``.  Errors too, as
+  ``{"code": "PARAM_ERROR", "message": "..."}`` with WeChat Pay's HTTP status.  The close answer is
+  204 with an empty body, signed over the empty body (wechatpayv3 verifies every 2xx answer, and
+  returns ``(204, "")``).
+- ``POST /v3/pay/transactions/jsapi`` -> ``{"prepay_id"}``.  out_trade_no 6-32 of ``[A-Za-z0-9_-|*]``,
+  ``amount.total`` an integer >= 1 (currency CNY), appid one of ``SANDBOX_APPS`` (else 400
+  ``APPID_MCHID_NOT_MATCH``), ``time_expire`` RFC 3339 with an offset.  The same out_trade_no with
+  the same body answers the same prepay_id; with another body 400 ``INVALID_REQUEST``; paid 400
+  ``ORDERPAID``; closed 400 ``ORDER_CLOSED``.  Orders never expire by themselves: an unpaid order
+  past its time_expire reads NOTPAY until closed (as on WeChat), it just cannot be paid.
+- ``GET /v3/pay/transactions/out-trade-no/{out_trade_no}?mchid=`` (and ``/id/{transaction_id}``):
+  the transaction (appid, mchid, out_trade_no, transaction_id, trade_type, trade_state
+  NOTPAY|SUCCESS|CLOSED|REFUND, trade_state_desc, bank_type, attach, success_time, payer, amount).
+  As on WeChat, transaction_id, trade_type, bank_type, success_time and amount.payer_total only
+  appear once paid.  Unknown: 404 ``ORDER_NOT_EXIST``.
+- ``POST /v3/pay/transactions/out-trade-no/{out_trade_no}/close`` ``{"mchid"}``: 204 (again when
+  already closed); paid 400 ``ORDERPAID``; unknown 404 ``ORDER_NOT_EXIST``.
+- ``POST /v3/refund/domestic/refunds`` (out_trade_no or transaction_id, out_refund_no,
+  ``amount: {refund, total, currency: "CNY"}``, reason?, notify_url?) -> the refund, status
+  PROCESSING; the same out_refund_no again answers the refund as it is now (another order or amount:
+  400 ``INVALID_REQUEST``); unknown or unpaid order 404 ``RESOURCE_NOT_EXISTS``; ``amount.total``
+  not the order's 400 ``INVALID_REQUEST``; more than what is left to refund 400 ``NOT_ENOUGH``.
+  After ``SANDBOX_PAY_REFUND_DELAY`` it becomes SUCCESS and, when it had a notify_url, a
+  ``REFUND.SUCCESS`` notification goes there.  ``GET /v3/refund/domestic/refunds/{out_refund_no}``.
+- ``GET /v3/bill/tradebill?bill_date=YYYY-MM-DD&bill_type=ALL|SUCCESS|REFUND[&tar_type=GZIP]`` ->
+  ``{"hash_type": "SHA1", "hash_value", "download_url"}``; a day without trades 400
+  ``NO_STATEMENT_EXIST``.  ``download_url`` (``<sandbox>/v3/billdownload/file?token=..``, valid 5
+  minutes, needs an Authorization like any call) gives the bill, unsigned, as
+  ``application/octet-stream``: UTF-8 CSV, CRLF lines, WeChat's header line, one line per payment
+  (dated by success_time, Asia/Shanghai) and per refund (dated when accepted, status as of now),
+  every field prefixed with a backquote, amounts in yuan, then the summary header and line.  Fees
+  are 0.60 %, rounded to the fen.  With ``tar_type=GZIP`` the file is gzip-compressed;
+  ``hash_value`` is the SHA1 of the uncompressed CSV either way.
+- Notifications: ``POST`` to the notify_url, body ``{id, create_time, resource_type:
+  "encrypt-resource", event_type, summary, resource: {original_type, algorithm: "AEAD_AES_256_GCM",
+  ciphertext, associated_data, nonce}}`` (AES-256-GCM with the APIv3 key, associated_data
+  ``transaction`` or ``refund``, a 12-character nonce), with the same ``Wechatpay-*`` headers as
+  answers.  A 200 or 204 answer acknowledges it; anything else, a timeout or a connection error is
+  retried after each delay of ``SANDBOX_PAY_NOTIFY_SCHEDULE`` in turn (1 + len(schedule) attempts),
+  in a background thread.  Every delivery (first, retries, notify-again) has the same ``id`` and
+  the same body, freshly signed (new Wechatpay-Timestamp/Nonce/Signature) -- dedupe on ``id`` or
+  on the order, never on the signature.
+
+Control endpoints for pay (errors as ``{"code", "message"}``):
+
+- ``POST /sandbox/pay/succeed`` ``{"prepay_id": ... | "out_trade_no": ..., "tamper"?}``: the owner
+  pays.  The order becomes SUCCESS (transaction_id, success_time, bank_type OTHERS, payer_total =
+  total) and ``TRANSACTION.SUCCESS`` (summary 支付成功) goes to its notify_url.  Answers after the
+  first attempt: ``{"out_trade_no", "transaction_id", "delivered", "status", "error",
+  "notification_id"}``.  Paid already: 400 ``ORDERPAID``; closed: 400 ``ORDER_CLOSED``; past
+  time_expire: 400 ``ORDER_EXPIRED`` (nothing is sent).  ``tamper`` (this delivery and its
+  retries only): ``"signature"`` (the signature covers something else), ``"amount"`` (the
+  resource's amounts are 1 fen higher, re-encrypted and validly signed), ``"timestamp"``
+  (Wechatpay-Timestamp 10 minutes old, validly signed).
+- ``POST /sandbox/pay/notify-again`` ``{"prepay_id" | "out_trade_no" | "out_refund_no", "times": N,
+  "tamper"?}``: deliver that notification (the genuine one unless ``tamper``) N (1-50) more times at
+  once -- N threads released together by a barrier -- and answer ``{"notification_id", "statuses":
+  [HTTP status or null, ...], "errors": [...]}``.  Not retried.
+- ``GET /sandbox/pay/orders`` (filter ``out_trade_no``): every order with its state, transaction,
+  refunds and delivery attempts.
+- ``GET /sandbox/pay/notifications`` (filters ``out_trade_no``, ``event_type``): every delivery
+  attempt (url, event_type, out_trade_no, out_refund_no, trigger first|retry|again, tamper,
+  status, error, acknowledged, at).
+- Faults work on pay paths: name the documented path (``/v3/pay/transactions/jsapi``,
+  ``/v3/pay/transactions/out-trade-no/{out_trade_no}/close``, ...) or one concrete path.
+  ``http_500`` answers an unsigned 500 ``SYSTEM_ERROR``; ``errcode`` takes WeChat Pay's string code
+  (e.g. ``"FREQUENCY_LIMITED"``, answered with its HTTP status) or answers ``SYSTEM_ERROR`` for an
+  integer; ``openid`` matches ``payer.openid``.  Pay calls appear in ``/sandbox/calls`` under the
+  documented path, ``errcode`` 0 or the code.  ``POST /sandbox/reset`` forgets pay state too and
+  stops pending retries and refunds.
+
 In-process tests can reach the state as ``app.extensions["sandbox"]`` and swap
-its ``clock`` to make tokens and QR tickets expire without sleeping.
+its ``clock`` to make tokens and QR tickets expire without sleeping (pay uses the
+same clock for time_expire, success and refund times, bill dates and download
+URLs; ``app.extensions["sandbox_pay"]`` is the pay service).
 """
 
 from __future__ import annotations
@@ -83,6 +177,8 @@ from flask import Flask, Response, jsonify, render_template_string, request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
+from . import pay_defaults
+from .pay import is_pay_path, register_pay_api
 from .state import SandboxState
 from .values import is_valid_subscribe_value
 
@@ -91,6 +187,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "SANDBOX_OA_TOKEN": "demo-oa-token",
     "SANDBOX_OA_CALLBACK_URL": "http://127.0.0.1:8000/wechat/official/events",
     "SANDBOX_TOKEN_TTL": 7200,
+    "SANDBOX_PAY_MCHID": pay_defaults.MCHID,
+    "SANDBOX_PAY_APIV3_KEY": pay_defaults.APIV3_KEY,
+    "SANDBOX_PAY_NOTIFY_SCHEDULE": "0.2,0.5,1,2,5",
+    "SANDBOX_PAY_REFUND_DELAY": 0.5,
+    "SANDBOX_PAY_NOTIFY_TIMEOUT": 5,
 }
 
 OA_ORIGINAL_ID = "gh_sandbox_oa"
@@ -175,9 +276,15 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:
         status = exc.code or 500
-        return jsonify(error(status, f"{exc.name}: {request.method} {request.path}")), status
+        message = f"{exc.name}: {request.method} {request.path}"
+        if request.path.startswith("/v3/"):  # WeChat Pay's error shape
+            code = {404: "RESOURCE_NOT_EXISTS", 405: "INVALID_REQUEST"}.get(status, "SYSTEM_ERROR")
+            return jsonify({"code": code, "message": message}), status
+        return jsonify(error(status, message)), status
 
     wechat_paths = _register_wechat_api(app, state)
+    pay = register_pay_api(app, state, settings)  # validates the SANDBOX_PAY_* settings
+    app.extensions["sandbox_pay"] = pay
     _register_control(app, state, settings, wechat_paths)
     return app
 
@@ -432,6 +539,7 @@ def _register_control(
             INDEX_TEMPLATE,
             appids=list(state.apps),
             callback_url=settings["SANDBOX_OA_CALLBACK_URL"],
+            mchid=settings["SANDBOX_PAY_MCHID"],
             messages=list(reversed(state.last_messages(50))),
         )
 
@@ -472,12 +580,15 @@ def _register_control(
         if not _is_int(count) or count < 1:
             return bad_request("count must be a positive integer")
         # A typo in `path` would make the fault silently never fire, so only real paths are allowed.
-        if path is not None and path not in wechat_paths:
-            return bad_request(f"path must be one of {', '.join(sorted(wechat_paths))}")
+        pay_path = isinstance(path, str) and is_pay_path(path)
+        if path is not None and path not in wechat_paths and not pay_path:
+            return bad_request(f"path must be one of {', '.join(sorted(wechat_paths))} or a WeChat Pay path")
         if openid is not None and not _str_or_none(openid):
             return bad_request("openid must be a non-empty string")
-        if kind == "errcode" and not _is_int(errcode):
-            return bad_request("errcode faults need an integer errcode")
+        if kind == "errcode" and not (_is_int(errcode) or (pay_path and _str_or_none(errcode))):
+            return bad_request(
+                "errcode faults need an integer errcode (or, on WeChat Pay paths, a code string)"
+            )
         if errmsg is not None and not isinstance(errmsg, str):
             return bad_request("errmsg must be a string")
         if kind == "delay" and not (_is_number(seconds) and seconds >= 0):
@@ -505,6 +616,7 @@ def _register_control(
     @app.post("/sandbox/reset")
     def reset() -> tuple[str, int]:
         state.reset()
+        app.extensions["sandbox_pay"].reset()
         return "", 204
 
     @app.post("/sandbox/tokens/invalidate")
@@ -615,6 +727,9 @@ code { background: #f4f4f4; padding: 0 3px; }
 <li>模拟公众号扫码：<code>POST /sandbox/oa/scan {"openid": "…", "scene": "…"}</code>，事件推送到 <code>{{ callback_url }}</code>。</li>
 <li>故障注入：<code>POST /sandbox/faults {"kind": "errcode", "errcode": 43101, "path": "/cgi-bin/message/subscribe/send"}</code>，
     另有 <code>http_500</code> 和 <code>delay</code>（<code>"seconds": 2</code>）。</li>
+<li>微信支付（APIv3，商户号 <code>{{ mchid }}</code>）：模拟用户付款 <code>POST /sandbox/pay/succeed {"prepay_id": "…"}</code>，
+    支付结果通知发往下单时的 <code>notify_url</code>；查看 <a href="/sandbox/pay/orders">/sandbox/pay/orders</a>、
+    <a href="/sandbox/pay/notifications">/sandbox/pay/notifications</a>。</li>
 <li>查看：<a href="/sandbox/messages">/sandbox/messages</a>、<a href="/sandbox/calls">/sandbox/calls</a>、
     <a href="/sandbox/faults">/sandbox/faults</a>；全部清空：<code>POST /sandbox/reset</code>。</li>
 </ul>

@@ -14,6 +14,7 @@ stop doing anything once ``/sandbox/reset`` has moved it on.
 from __future__ import annotations
 
 import base64
+import functools
 import gzip
 import hashlib
 import itertools
@@ -84,7 +85,16 @@ REFUNDS = "/v3/refund/domestic/refunds"
 REFUND_QUERY = "/v3/refund/domestic/refunds/{out_refund_no}"
 TRADE_BILL = "/v3/bill/tradebill"
 BILL_DOWNLOAD = "/v3/billdownload/file"
-PAY_PATHS = (JSAPI, QUERY_BY_OUT_TRADE_NO, QUERY_BY_ID, CLOSE, REFUNDS, REFUND_QUERY, TRADE_BILL, BILL_DOWNLOAD)
+PAY_PATHS = (
+    JSAPI,
+    QUERY_BY_OUT_TRADE_NO,
+    QUERY_BY_ID,
+    CLOSE,
+    REFUNDS,
+    REFUND_QUERY,
+    TRADE_BILL,
+    BILL_DOWNLOAD,
+)
 _PATH_PATTERNS = {rule: re.compile(re.sub(r"\\\{\w+\\\}", r"[^/]+", re.escape(rule))) for rule in PAY_PATHS}
 
 BILL_COLUMNS = {
@@ -173,6 +183,7 @@ class Signer:
         self.public_key_id = public_key_id
 
     @classmethod
+    @functools.cache  # loading (and checking) an RSA private key takes tens of milliseconds
     def from_key_dir(cls) -> Signer:
         merchant_public = load_pem_public_key(pay_defaults.MERCHANT_PUBLIC_KEY_PATH.read_bytes())
         platform_private = load_pem_private_key(pay_defaults.PLATFORM_PRIVATE_KEY_PATH.read_bytes(), None)
@@ -183,7 +194,9 @@ class Signer:
         signature = self.platform_private.sign(message.encode("utf-8"), PKCS1v15(), SHA256())
         return base64.b64encode(signature).decode("ascii")
 
-    def headers(self, body: str, *, timestamp: int | None = None, break_signature: bool = False) -> dict[str, str]:
+    def headers(
+        self, body: str, *, timestamp: int | None = None, break_signature: bool = False
+    ) -> dict[str, str]:
         """The ``Wechatpay-*`` headers WeChat Pay puts on answers and notifications."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         nonce = secrets.token_hex(16).upper()
@@ -213,8 +226,11 @@ def encrypt_resource(apiv3_key: str, plaintext: str, associated_data: str) -> di
     ciphertext = AESGCM(apiv3_key.encode("utf-8")).encrypt(
         nonce.encode("utf-8"), plaintext.encode("utf-8"), associated_data.encode("utf-8")
     )
-    return {"ciphertext": base64.b64encode(ciphertext).decode("ascii"), "associated_data": associated_data,
-            "nonce": nonce}
+    return {
+        "ciphertext": base64.b64encode(ciphertext).decode("ascii"),
+        "associated_data": associated_data,
+        "nonce": nonce,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -240,14 +256,20 @@ class Notification:
 
     def envelope(self, apiv3_key: str, resource: Mapping[str, Any]) -> str:
         encrypted = encrypt_resource(apiv3_key, _dumps(resource), self.original_type)
-        return _dumps({
-            "id": self.id,
-            "create_time": self.create_time,
-            "resource_type": "encrypt-resource",
-            "event_type": self.event_type,
-            "summary": self.summary,
-            "resource": {"original_type": self.original_type, "algorithm": "AEAD_AES_256_GCM", **encrypted},
-        })
+        return _dumps(
+            {
+                "id": self.id,
+                "create_time": self.create_time,
+                "resource_type": "encrypt-resource",
+                "event_type": self.event_type,
+                "summary": self.summary,
+                "resource": {
+                    "original_type": self.original_type,
+                    "algorithm": "AEAD_AES_256_GCM",
+                    **encrypted,
+                },
+            }
+        )
 
 
 @dataclass
@@ -408,15 +430,21 @@ class PayService:
         if scheme != SIGNATURE_TYPE:
             raise PayError(401, "SIGN_ERROR", f"Authorization 缺失或不是 {SIGNATURE_TYPE}")
         fields = dict(AUTH_FIELD.findall(params))
-        missing = [name for name in ("mchid", "nonce_str", "signature", "timestamp", "serial_no") if
-                   not fields.get(name)]
+        missing = [
+            name
+            for name in ("mchid", "nonce_str", "signature", "timestamp", "serial_no")
+            if not fields.get(name)
+        ]
         if missing:
             raise PayError(401, "SIGN_ERROR", f"Authorization 缺少 {', '.join(missing)}")
         if fields["mchid"] != self.settings.mchid:
             raise PayError(400, "MCH_NOT_EXISTS", "商户号不存在")
         if fields["serial_no"] != pay_defaults.MERCHANT_SERIAL_NO:
             raise PayError(401, "SIGN_ERROR", "商户证书序列号有误")
-        if not fields["timestamp"].isdigit() or abs(time.time() - int(fields["timestamp"])) > AUTH_TIMESTAMP_TOLERANCE:
+        if (
+            not fields["timestamp"].isdigit()
+            or abs(time.time() - int(fields["timestamp"])) > AUTH_TIMESTAMP_TOLERANCE
+        ):
             raise PayError(401, "SIGN_ERROR", "Authorization 的 timestamp 与当前时间相差超过 5 分钟")
         body = request.get_data().decode("utf-8", errors="replace")
         for url in self._signed_url_candidates():
@@ -480,15 +508,29 @@ class PayService:
                 if existing.state == "CLOSED":
                     raise PayError(400, "ORDER_CLOSED", "订单已关闭")
                 if existing.request != normalized:
-                    raise PayError(400, "INVALID_REQUEST", "201 商户订单号重复（同一 out_trade_no 的参数须与原请求一致）")
+                    raise PayError(
+                        400, "INVALID_REQUEST", "201 商户订单号重复（同一 out_trade_no 的参数须与原请求一致）"
+                    )
                 return 200, {"prepay_id": existing.prepay_id}
             now = self.state.clock()
-            prepay_id = "wx" + datetime.fromtimestamp(now, CST).strftime("%d%H%M%S%f")[:14] + secrets.token_hex(10)
+            prepay_id = (
+                "wx" + datetime.fromtimestamp(now, CST).strftime("%d%H%M%S%f")[:14] + secrets.token_hex(10)
+            )
             self.state.orders[out_trade_no] = Order(
-                out_trade_no=out_trade_no, prepay_id=prepay_id, appid=body["appid"], mchid=body["mchid"],
-                description=body["description"], notify_url=body["notify_url"], total=amount["total"],
-                currency=currency, openid=payer["openid"], attach=attach, time_expire=time_expire,
-                expire_at=expire_at, request=normalized, created_at=now,
+                out_trade_no=out_trade_no,
+                prepay_id=prepay_id,
+                appid=body["appid"],
+                mchid=body["mchid"],
+                description=body["description"],
+                notify_url=body["notify_url"],
+                total=amount["total"],
+                currency=currency,
+                openid=payer["openid"],
+                attach=attach,
+                time_expire=time_expire,
+                expire_at=expire_at,
+                request=normalized,
+                created_at=now,
             )
             self.state.by_prepay_id[prepay_id] = out_trade_no
             return 200, {"prepay_id": prepay_id}
@@ -498,17 +540,23 @@ class PayService:
         if not isinstance(value, str) or "T" not in value:
             raise param_error(f"{name} 须为 RFC 3339 时间，如 2018-06-08T10:34:56+08:00")
         try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = datetime.fromisoformat(value)
         except ValueError:
             raise param_error(f"{name} 须为 RFC 3339 时间，如 2018-06-08T10:34:56+08:00") from None
         if parsed.tzinfo is None:
             raise param_error(f"{name} 须带时区，如 +08:00")
         return parsed.timestamp()
 
-    def query(self, out_trade_no: str | None = None, transaction_id: str | None = None) -> tuple[int, dict[str, Any]]:
+    def query(
+        self, out_trade_no: str | None = None, transaction_id: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
         self.check_mchid(request.args.get("mchid"))
         with self.state.lock:
-            key = out_trade_no if out_trade_no is not None else self.state.by_transaction_id.get(transaction_id or "")
+            key = (
+                out_trade_no
+                if out_trade_no is not None
+                else self.state.by_transaction_id.get(transaction_id or "")
+            )
             order = self.state.orders.get(key or "")
             if order is None:
                 raise PayError(404, "ORDER_NOT_EXIST", "订单不存在")
@@ -544,7 +592,9 @@ class PayService:
         if currency != "CNY":
             raise param_error("amount.currency 为必填参数，只支持 CNY")
         notify_url, reason = body.get("notify_url"), body.get("reason")
-        if notify_url is not None and (not isinstance(notify_url, str) or not notify_url.startswith(("http://", "https://"))):
+        if notify_url is not None and (
+            not isinstance(notify_url, str) or not notify_url.startswith(("http://", "https://"))
+        ):
             raise param_error("notify_url 须为 http(s) 地址")
         if reason is not None and (not isinstance(reason, str) or len(reason) > 80):
             raise param_error("reason 须为不超过 80 个字符的字符串")
@@ -558,22 +608,34 @@ class PayService:
                 raise PayError(404, "RESOURCE_NOT_EXISTS", "订单不存在（未支付的订单不能发起退款）")
             existing = self.state.refunds.get(out_refund_no)
             if existing is not None:
-                if (existing.out_trade_no, existing.refund, existing.total) != (order.out_trade_no, refund, total):
+                if (existing.out_trade_no, existing.refund, existing.total) != (
+                    order.out_trade_no,
+                    refund,
+                    total,
+                ):
                     raise PayError(400, "INVALID_REQUEST", "同一 out_refund_no 的订单或金额须与原请求一致")
                 return 200, existing.resource()
             if total != order.total:
                 raise PayError(400, "INVALID_REQUEST", "amount.total 与原订单金额不一致")
             refunded = sum(self.state.refunds[number].refund for number in order.refunds)
             if refund > order.total - refunded:
-                raise PayError(400, "NOT_ENOUGH", f"申请退款金额超过订单可退金额（还可退 {order.total - refunded} 分）")
+                raise PayError(
+                    400, "NOT_ENOUGH", f"申请退款金额超过订单可退金额（还可退 {order.total - refunded} 分）"
+                )
             assert order.transaction_id is not None
             now = self.state.clock()
             day = datetime.fromtimestamp(now, CST).strftime("%Y%m%d")
             created = Refund(
                 out_refund_no=out_refund_no,
                 refund_id=f"50300{self.state.next_number():05d}{day}{secrets.randbelow(10**11):011d}",
-                out_trade_no=order.out_trade_no, transaction_id=order.transaction_id, refund=refund, total=total,
-                currency=currency, reason=reason, notify_url=notify_url, created_at=now,
+                out_trade_no=order.out_trade_no,
+                transaction_id=order.transaction_id,
+                refund=refund,
+                total=total,
+                currency=currency,
+                reason=reason,
+                notify_url=notify_url,
+                created_at=now,
             )
             self.state.refunds[out_refund_no] = created
             order.refunds.append(out_refund_no)
@@ -594,7 +656,11 @@ class PayService:
 
     def trade_bill(self) -> tuple[int, dict[str, Any]]:
         args = request.args
-        bill_date, bill_type, tar_type = args.get("bill_date", ""), args.get("bill_type", "ALL"), args.get("tar_type")
+        bill_date, bill_type, tar_type = (
+            args.get("bill_date", ""),
+            args.get("bill_type", "ALL"),
+            args.get("tar_type"),
+        )
         try:
             day = date.fromisoformat(bill_date) if BILL_DATE.fullmatch(bill_date) else None
         except ValueError:
@@ -639,22 +705,46 @@ class PayService:
         paid_total = refund_total = fee_total = 0
         for order in self.state.orders.values():
             common = {
-                "公众账号ID": order.appid, "商户号": order.mchid, "特约商户号": "0", "设备号": "",
-                "微信订单号": order.transaction_id or "", "商户订单号": order.out_trade_no, "用户标识": order.openid,
-                "交易类型": "JSAPI", "付款银行": order.bank_type or "", "货币种类": order.currency,
-                "代金券金额": "0.00", "充值券退款金额": "0.00", "商品名称": order.description,
-                "商户数据包": order.attach or "", "费率": "0.60%", "费率备注": "",
+                "公众账号ID": order.appid,
+                "商户号": order.mchid,
+                "特约商户号": "0",
+                "设备号": "",
+                "微信订单号": order.transaction_id or "",
+                "商户订单号": order.out_trade_no,
+                "用户标识": order.openid,
+                "交易类型": "JSAPI",
+                "付款银行": order.bank_type or "",
+                "货币种类": order.currency,
+                "代金券金额": "0.00",
+                "充值券退款金额": "0.00",
+                "商品名称": order.description,
+                "商户数据包": order.attach or "",
+                "费率": "0.60%",
+                "费率备注": "",
             }
             if bill_type in ("ALL", "SUCCESS") and order.paid and on_day(order.paid_at):
                 assert order.paid_at is not None
                 fee = _fee(order.total)
                 paid_total, fee_total = paid_total + order.total, fee_total + fee
-                rows.append((order.paid_at, {
-                    **common, "交易时间": _bill_time(order.paid_at), "交易状态": "SUCCESS",
-                    "应结订单金额": _yuan(order.total), "微信退款单号": "0", "商户退款单号": "0", "退款金额": "0.00",
-                    "退款类型": "", "退款状态": "", "手续费": _yuan(fee), "订单金额": _yuan(order.total),
-                    "申请退款金额": "0.00",
-                }))
+                rows.append(
+                    (
+                        order.paid_at,
+                        {
+                            **common,
+                            "交易时间": _bill_time(order.paid_at),
+                            "交易状态": "SUCCESS",
+                            "应结订单金额": _yuan(order.total),
+                            "微信退款单号": "0",
+                            "商户退款单号": "0",
+                            "退款金额": "0.00",
+                            "退款类型": "",
+                            "退款状态": "",
+                            "手续费": _yuan(fee),
+                            "订单金额": _yuan(order.total),
+                            "申请退款金额": "0.00",
+                        },
+                    )
+                )
             if bill_type not in ("ALL", "REFUND"):
                 continue
             for out_refund_no in order.refunds:
@@ -663,20 +753,37 @@ class PayService:
                     continue
                 fee = -_fee(refund.refund)
                 refund_total, fee_total = refund_total + refund.refund, fee_total + fee
-                rows.append((refund.created_at, {
-                    **common, "交易时间": _bill_time(refund.created_at), "交易状态": "REFUND",
-                    "应结订单金额": "0.00", "退款申请时间": _bill_time(refund.created_at),
-                    "退款成功时间": _bill_time(refund.succeeded_at), "微信退款单号": refund.refund_id,
-                    "商户退款单号": refund.out_refund_no, "退款金额": _yuan(refund.refund), "退款类型": "ORIGINAL",
-                    "退款状态": refund.status, "手续费": _yuan(fee), "订单金额": "0.00",
-                    "申请退款金额": _yuan(refund.refund),
-                }))
+                rows.append(
+                    (
+                        refund.created_at,
+                        {
+                            **common,
+                            "交易时间": _bill_time(refund.created_at),
+                            "交易状态": "REFUND",
+                            "应结订单金额": "0.00",
+                            "退款申请时间": _bill_time(refund.created_at),
+                            "退款成功时间": _bill_time(refund.succeeded_at),
+                            "微信退款单号": refund.refund_id,
+                            "商户退款单号": refund.out_refund_no,
+                            "退款金额": _yuan(refund.refund),
+                            "退款类型": "ORIGINAL",
+                            "退款状态": refund.status,
+                            "手续费": _yuan(fee),
+                            "订单金额": "0.00",
+                            "申请退款金额": _yuan(refund.refund),
+                        },
+                    )
+                )
         if not rows:
             return None
         rows.sort(key=lambda row: row[0])
         summary = {
-            "总交易单数": str(len(rows)), "应结订单总金额": _yuan(paid_total), "退款总金额": _yuan(refund_total),
-            "充值券退款总金额": "0.00", "手续费总金额": _yuan(fee_total), "订单总金额": _yuan(paid_total),
+            "总交易单数": str(len(rows)),
+            "应结订单总金额": _yuan(paid_total),
+            "退款总金额": _yuan(refund_total),
+            "充值券退款总金额": "0.00",
+            "手续费总金额": _yuan(fee_total),
+            "订单总金额": _yuan(paid_total),
             "申请退款总金额": _yuan(refund_total),
         }
         columns, summary_columns = BILL_COLUMNS[bill_type], BILL_SUMMARY_COLUMNS[bill_type]
@@ -704,8 +811,14 @@ class PayService:
             order.state, order.paid_at, order.bank_type = "SUCCESS", now, "OTHERS"
             self.state.by_transaction_id[order.transaction_id] = order.out_trade_no
             notification = self._notification(
-                "TRANSACTION.SUCCESS", "支付成功", "transaction", order.notify_url, order.out_trade_no, None,
-                order.resource(), now,
+                "TRANSACTION.SUCCESS",
+                "支付成功",
+                "transaction",
+                order.notify_url,
+                order.out_trade_no,
+                None,
+                order.resource(),
+                now,
             )
             order.notification = notification
             generation = self.state.generation
@@ -713,8 +826,13 @@ class PayService:
         first = self._attempt(notification, tamper, "first")
         if not first["acknowledged"]:
             self._retry_in_background(notification, tamper, generation)
-        return {**answer, "delivered": first["acknowledged"], "status": first["status"], "error": first["error"],
-                "notification_id": notification.id}
+        return {
+            **answer,
+            "delivered": first["acknowledged"],
+            "status": first["status"],
+            "error": first["error"],
+            "notification_id": notification.id,
+        }
 
     def notify_again(self, key: Mapping[str, Any], times: int, tamper: str | None) -> dict[str, Any]:
         """Deliver the same notification `times` more times, all at once."""
@@ -775,12 +893,22 @@ class PayService:
                 "refund_status": "SUCCESS",
                 "success_time": _rfc3339(now),
                 "user_received_account": "支付用户零钱",
-                "amount": {"total": refund.total, "refund": refund.refund, "payer_total": refund.total,
-                           "payer_refund": refund.refund},
+                "amount": {
+                    "total": refund.total,
+                    "refund": refund.refund,
+                    "payer_total": refund.total,
+                    "payer_refund": refund.refund,
+                },
             }
             refund.notification = self._notification(
-                "REFUND.SUCCESS", "退款成功", "refund", refund.notify_url, refund.out_trade_no, out_refund_no,
-                resource, now,
+                "REFUND.SUCCESS",
+                "退款成功",
+                "refund",
+                refund.notify_url,
+                refund.out_trade_no,
+                out_refund_no,
+                resource,
+                now,
             )
             notification = refund.notification
         if not self._attempt(notification, None, "first")["acknowledged"]:
@@ -789,12 +917,26 @@ class PayService:
     # -- notifications -----------------------------------------------------
 
     def _notification(
-        self, event_type: str, summary: str, original_type: str, url: str, out_trade_no: str,
-        out_refund_no: str | None, resource: dict[str, Any], now: float,
+        self,
+        event_type: str,
+        summary: str,
+        original_type: str,
+        url: str,
+        out_trade_no: str,
+        out_refund_no: str | None,
+        resource: dict[str, Any],
+        now: float,
     ) -> Notification:
         notification = Notification(
-            id=str(uuid.uuid4()), event_type=event_type, summary=summary, original_type=original_type, url=url,
-            out_trade_no=out_trade_no, out_refund_no=out_refund_no, resource=resource, create_time=_rfc3339(now),
+            id=str(uuid.uuid4()),
+            event_type=event_type,
+            summary=summary,
+            original_type=original_type,
+            url=url,
+            out_trade_no=out_trade_no,
+            out_refund_no=out_refund_no,
+            resource=resource,
+            create_time=_rfc3339(now),
         )
         notification.body = notification.envelope(self.settings.apiv3_key, resource)
         return notification
@@ -821,9 +963,15 @@ class PayService:
         error: str | None = None
         try:
             with requests.Session() as session:
-                session.trust_env = False  # the merchant is local: never route it through an environment proxy
-                reply = session.post(notification.url, data=body.encode("utf-8"), headers=headers,
-                                     timeout=self.settings.notify_timeout)
+                session.trust_env = (
+                    False  # the merchant is local: never route it through an environment proxy
+                )
+                reply = session.post(
+                    notification.url,
+                    data=body.encode("utf-8"),
+                    headers=headers,
+                    timeout=self.settings.notify_timeout,
+                )
             status = reply.status_code
         except requests.RequestException as exc:
             error = f"{type(exc).__name__}: {exc}"
@@ -867,31 +1015,36 @@ class PayService:
             for order in self.state.orders.values():
                 if out_trade_no is not None and order.out_trade_no != out_trade_no:
                     continue
-                views.append({
-                    "out_trade_no": order.out_trade_no,
-                    "prepay_id": order.prepay_id,
-                    "state": order.state,
-                    "expired": order.expire_at is not None and order.expire_at <= self.state.clock(),
-                    "appid": order.appid,
-                    "description": order.description,
-                    "total": order.total,
-                    "openid": order.openid,
-                    "attach": order.attach,
-                    "notify_url": order.notify_url,
-                    "time_expire": order.time_expire,
-                    "created_at": _rfc3339(order.created_at),
-                    "transaction": order.resource(),
-                    "refunds": [self.state.refunds[number].resource() for number in order.refunds],
-                    "notification_id": order.notification.id if order.notification else None,
-                    "deliveries": [item for item in deliveries if item["out_trade_no"] == order.out_trade_no],
-                })
+                views.append(
+                    {
+                        "out_trade_no": order.out_trade_no,
+                        "prepay_id": order.prepay_id,
+                        "state": order.state,
+                        "expired": order.expire_at is not None and order.expire_at <= self.state.clock(),
+                        "appid": order.appid,
+                        "description": order.description,
+                        "total": order.total,
+                        "openid": order.openid,
+                        "attach": order.attach,
+                        "notify_url": order.notify_url,
+                        "time_expire": order.time_expire,
+                        "created_at": _rfc3339(order.created_at),
+                        "transaction": order.resource(),
+                        "refunds": [self.state.refunds[number].resource() for number in order.refunds],
+                        "notification_id": order.notification.id if order.notification else None,
+                        "deliveries": [
+                            item for item in deliveries if item["out_trade_no"] == order.out_trade_no
+                        ],
+                    }
+                )
             return views
 
     def deliveries_view(self, out_trade_no: str | None, event_type: str | None) -> list[dict[str, Any]]:
         with self.state.lock:
             deliveries = list(self.state.deliveries)
         return [
-            item for item in deliveries
+            item
+            for item in deliveries
             if (out_trade_no is None or item["out_trade_no"] == out_trade_no)
             and (event_type is None or item["event_type"] == event_type)
         ]
@@ -942,7 +1095,8 @@ def register_pay_api(app: Flask, sandbox: SandboxState, config: Mapping[str, Any
             except ValueError:
                 parsed = None
             body = parsed if isinstance(parsed, dict) else None
-        openid = ((body or {}).get("payer") or {}).get("openid") if isinstance((body or {}).get("payer"), dict) else None
+        payer = (body or {}).get("payer")
+        openid = payer.get("openid") if isinstance(payer, dict) else None
         fault = sandbox.take_fault((rule, request.path), openid if isinstance(openid, str) else None)
         if fault is not None and fault.kind == "delay":
             time.sleep(fault.seconds or 0)
@@ -967,18 +1121,27 @@ def register_pay_api(app: Flask, sandbox: SandboxState, config: Mapping[str, Any
                 errcode = error.code
                 response = signed_json(service.signer, error.status, error.body())
         appid = (body or {}).get("appid")
-        sandbox.log_call(rule, request.method, appid if isinstance(appid, str) else None, errcode,
-                         response.status_code)
+        sandbox.log_call(
+            rule, request.method, appid if isinstance(appid, str) else None, errcode, response.status_code
+        )
         return response
 
     def route(rule: str, method: str, handler: PayHandler, name: str) -> None:
         flask_rule = re.sub(r"\{(\w+)\}", r"<\1>", rule)
-        app.add_url_rule(flask_rule, endpoint=f"pay_{name}", methods=[method],
-                         view_func=lambda **path_args: serve(rule, handler, path_args))
+        app.add_url_rule(
+            flask_rule,
+            endpoint=f"pay_{name}",
+            methods=[method],
+            view_func=lambda **path_args: serve(rule, handler, path_args),
+        )
 
     route(JSAPI, "POST", service.prepay, "jsapi")
-    route(QUERY_BY_OUT_TRADE_NO, "GET", lambda out_trade_no: service.query(out_trade_no=out_trade_no), "query")
-    route(QUERY_BY_ID, "GET", lambda transaction_id: service.query(transaction_id=transaction_id), "query_by_id")
+    route(
+        QUERY_BY_OUT_TRADE_NO, "GET", lambda out_trade_no: service.query(out_trade_no=out_trade_no), "query"
+    )
+    route(
+        QUERY_BY_ID, "GET", lambda transaction_id: service.query(transaction_id=transaction_id), "query_by_id"
+    )
     route(CLOSE, "POST", lambda body, out_trade_no: service.close(out_trade_no, body), "close")
     route(REFUNDS, "POST", service.create_refund, "refund")
     route(REFUND_QUERY, "GET", service.query_refund, "query_refund")

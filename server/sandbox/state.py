@@ -1,10 +1,9 @@
 """In-memory state of the sandbox: tokens, messages, call log, faults, QR tickets.
 
-WeChat Pay's state (orders, refunds, notifications) lives in ``server.sandbox.pay.PayState``.
-
 Everything lives behind one lock because the sandbox is served by a threaded
 server.  Methods that must be atomic (check-then-store) do all their work in a
 single critical section; slow work (sleeping, outbound HTTP) happens outside.
+WeChat Pay's state (orders, refunds, notifications) is ``server.sandbox.pay.PayState``.
 """
 
 from __future__ import annotations
@@ -200,7 +199,9 @@ class SandboxState:
 
     # -- call log --------------------------------------------------------
 
-    def log_call(self, path: str, method: str, appid: str | None, errcode: int | None, status: int) -> None:
+    def log_call(
+        self, path: str, method: str, appid: str | None, errcode: int | str | None, status: int
+    ) -> None:
         entry = {"path": path, "method": method, "appid": appid, "errcode": errcode, "status": status,
                  "at": utc_now_iso()}
         with self._lock:
