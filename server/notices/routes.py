@@ -11,7 +11,13 @@ from ..pagination import paginate
 from ..schemas import PageArgs
 from . import services
 from .schemas import (
-    NoticeIn, OwnerNoticeOut, OwnerNoticePage, PublishedOut, ReadAllOut, StaffNoticeOut, StaffNoticePage,
+    NoticeIn,
+    OwnerNoticeOut,
+    OwnerNoticePage,
+    PublishedOut,
+    ReadAllOut,
+    StaffNoticeOut,
+    StaffNoticePage,
 )
 
 owner_blp = blueprint("notices", "/api/v1/notices", "业主通知：停水停电、温馨提示、问题答复")

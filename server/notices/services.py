@@ -18,8 +18,8 @@ from sqlalchemy import and_, exists, false, func, literal, or_, select, update
 from .. import outbox
 from ..accounts.models import Building, House, HouseMembership, Owner, Staff
 from ..accounts.rules import can
-from ..errors import Forbidden, NotFound, ValidationFailed
 from ..db_types import UTCDateTime
+from ..errors import Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
 from ..wechat import services as wechat

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 import requests
 from flask import current_app
@@ -282,10 +282,11 @@ def send_subscribe_batch(key: str, values: dict, recipients: dict[int, str], *, 
     rows = []
     for dedupe_key, owner_id in keys.items():
         first_status, first_error = initial(recipients[owner_id])
-        rows.append(dict(kind="subscribe", community_id=community_id, owner_id=owner_id,
-                         touser=recipients[owner_id] or None, template_key=key, template_id=template_id, page=page,
-                         payload=payload, status=first_status, error_message=first_error, dedupe_key=dedupe_key,
-                         credit_spent=False, attempts=0, request_id=current_request_id(), created_at=now))
+        rows.append({"kind": "subscribe", "community_id": community_id, "owner_id": owner_id,
+                     "touser": recipients[owner_id] or None, "template_key": key, "template_id": template_id,
+                     "page": page, "payload": payload, "status": first_status, "error_message": first_error,
+                     "dedupe_key": dedupe_key, "credit_spent": False, "attempts": 0,
+                     "request_id": current_request_id(), "created_at": now})
     table = Message.__table__
     created = db.session.execute(_insert_ignoring_duplicates(table).returning(table.c.status), rows).scalars().all()
     first = BatchOutcome(skipped=created.count("skipped"), failed=created.count("failed"))
@@ -361,7 +362,7 @@ def _send_concurrently(template_id: str, pending: list, state: str,
             return m.id, sender().send_subscribe(m.touser, template_id, m.payload, m.page, state)
         except WeChatError as err:
             error = err
-        except Exception as exc:  # noqa: BLE001 - unknown trouble: leave it pending, the outbox retries
+        except Exception as exc:  # unknown trouble: leave it pending, the outbox retries
             log.exception("message %s: unexpected error while sending", m.id)
             error = WeChatError(None, type(exc).__name__, transient=True)
         if error.transient:

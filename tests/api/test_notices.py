@@ -3,7 +3,7 @@ community and buildings, with read state."""
 import pytest
 from sqlalchemy import select
 
-from server.accounts.models import Community, House, HouseMembership, Owner, Building
+from server.accounts.models import Building, Community, House, HouseMembership, Owner
 from server.extensions import db
 from server.notices.models import Notice
 from server.outbox import OutboxJob

@@ -109,8 +109,7 @@ def test_owners_with_a_credit_get_one_message_each(app, client, login, sandbox, 
     fan_out, = jobs(app, "jobs.notices.fan_out")
     batches = jobs(app, "jobs.notices.send_batch")
     assert fan_out.status == "done" and [b.status for b in batches] == ["done"] * 3
-    assert sorted(sum((b.kwargs["owner_ids"] for b in batches), [])) == sorted(
-        residents[o] for o in RESIDENTS)
+    assert sorted(o for b in batches for o in b.kwargs["owner_ids"]) == sorted(residents[o] for o in RESIDENTS)
     assert {b.queue for b in batches} == {"low"}
     stats = push_stats(client, login, notice["id"])
     assert stats.pop("fanned_out_at").endswith("+08:00")
