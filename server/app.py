@@ -60,6 +60,7 @@ def _init_database(app: Flask) -> None:
     from .wechat import models as _wechat  # noqa: F401
     from .uploads import models as _uploads  # noqa: F401
     from .workorders import models as _workorders  # noqa: F401
+    from .billing import models as _billing  # noqa: F401
     from .notices import models as _notices  # noqa: F401
     from .feedback import models as _feedback  # noqa: F401
 
@@ -96,6 +97,7 @@ def _register_api(app: Flask) -> None:
     from .wechat.routes import audit, official, subs
     from .workorders.office_routes import BLUEPRINTS as office_blueprints
     from .workorders.routes import BLUEPRINTS as workorder_blueprints
+    from .billing.routes import BLUEPRINTS as billing_blueprints
     from .notices.routes import BLUEPRINTS as notice_blueprints
     from .feedback.routes import BLUEPRINTS as feedback_blueprints
 
@@ -111,7 +113,7 @@ def _register_api(app: Flask) -> None:
     init_guard(app)
     api = Api(app)
     for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp, *workorder_blueprints,
-                *office_blueprints, *notice_blueprints, *feedback_blueprints):
+                *office_blueprints, *billing_blueprints, *notice_blueprints, *feedback_blueprints):
         api.register_blueprint(blp)
     errors.register_error_handlers(app)
     app.extensions["api"] = api

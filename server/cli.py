@@ -15,7 +15,7 @@ from .extensions import db
 
 
 def register_cli(app: Flask) -> None:
-    for group in (roster_cli, demo_cli, config_cli, staff_cli, jobs_cli, community_cli):
+    for group in (roster_cli, demo_cli, config_cli, staff_cli, jobs_cli, community_cli, bills_cli, meters_cli):
         app.cli.add_command(group)
 
 
@@ -25,6 +25,49 @@ config_cli = AppGroup("config", help="配置")
 staff_cli = AppGroup("staff", help="员工账号")
 jobs_cli = AppGroup("jobs", help="后台任务（发件箱）")
 community_cli = AppGroup("community", help="小区")
+bills_cli = AppGroup("bills", help="账单")
+meters_cli = AppGroup("meters", help="抄表")
+
+
+@bills_cli.command("generate")
+@click.option("--period", required=True, help="YYYY-MM")
+@click.option("--community", "communities", multiple=True, help="Community code (repeatable); default: all.")
+def bills_generate(period: str, communities: tuple[str, ...]) -> None:
+    """Generate the period's bills (safe to re-run: existing bills are kept)."""
+    import re
+
+    from .billing import generation
+
+    if not re.match(r"^\d{4}-(0[1-9]|1[0-2])$", period):
+        raise click.ClickException("期间应为 YYYY-MM")
+    report = generation.generate(period, list(communities) or None)
+    click.echo(f"{period}：{report.communities} 个小区，计算 {report.computed} 笔，新建 {report.created} 笔，"
+               f"已存在 {report.existing} 笔，用时 {report.seconds:.1f} 秒")
+    for note in report.skipped:
+        click.echo(f"  {note}")
+
+
+@meters_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--community", "community_code", required=True)
+def meters_import(path: str, community_code: str) -> None:
+    """Import meter readings (CSV: 表号,期间,读数[,换表,旧表止码]); every rejected row is reported."""
+    from .accounts import roster
+    from .accounts.models import Community
+    from .billing import generation
+
+    community = db.session.scalar(select(Community).where(Community.code == community_code))
+    if community is None:
+        raise click.ClickException(f"小区 {community_code} 不存在")
+    with open(path, "rb") as fh:
+        text = roster.decode(fh.read())
+    report = generation.import_readings(community.id, text)
+    db.session.commit()
+    click.echo(f"行数 {report.rows}：导入 {report.imported}，更正 {report.updated}，拒绝 {len(report.rejected)}")
+    for line, reason in report.rejected:
+        click.echo(f"  第 {line} 行：{reason}", err=True)
+    if report.rejected:
+        sys.exit(1)
 
 
 @roster_cli.command("import")

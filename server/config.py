@@ -110,6 +110,26 @@ SETTINGS: list[Setting] = [
     Setting("AUTO_CONFIRM_HOURS", "72", "Completed work the owner neither confirms nor rejects is confirmed after "
             "this many hours.", int),
     Setting("AUTO_CLOSE_DAYS", "7", "Confirmed work the owner does not rate is closed after this many days.", int),
+    Setting("PAY_MCHID", "1900000001", "WeChat Pay merchant id (商户号)."),
+    Setting("PAY_CERT_SERIAL_NO", "5AFE0000000000000000000000000001", "Serial number of the merchant API "
+            "certificate whose private key signs our requests."),
+    Setting("PAY_PRIVATE_KEY", "", "Merchant API private key: PEM text or the path of a .pem file. Empty: the "
+            "sandbox's test key (refused in production).", secret=True),
+    Setting("PAY_APIV3_KEY", "sandbox-apiv3-key-0123456789abcd", "APIv3 key (32 bytes) that decrypts "
+            "notifications.", secret=True),
+    Setting("PAY_PUBLIC_KEY", "", "WeChat Pay platform public key (PEM text or path) that verifies answers and "
+            "notifications. Empty: the sandbox's test key (refused in production)."),
+    Setting("PAY_PUBLIC_KEY_ID", "PUB_KEY_ID_0000000000000000000000000000000000SANDBOX", "Id of that public "
+            "key (PUB_KEY_ID_...)."),
+    Setting("PAY_API_BASE", None, "WeChat Pay API. Default https://api.mch.weixin.qq.com in production, the "
+            "sandbox http://127.0.0.1:8090 otherwise."),
+    Setting("PAY_NOTIFY_URL", "http://127.0.0.1:8000/api/v1/pay/notify", "Where WeChat Pay sends payment and "
+            "refund notifications (https in production)."),
+    Setting("PAY_EXPIRE_MINUTES", "15", "A payment not made within this many minutes expires and is closed.", int),
+    Setting("PAY_QUERY_AFTER_MINUTES", "3", "A payment still pending this long is queried at WeChat Pay.", int),
+    Setting("PAY_NOTIFY_MAX_SKEW", "300", "Notifications whose timestamp is further than this many seconds from "
+            "now are rejected (replays).", int),
+    Setting("BILL_DAY", "1", "Day of the month on which the periodic job generates the month's bills.", int),
     Setting("TRUSTED_PROXIES", "1", "Number of reverse proxies in front of the API (for the client IP in "
             "rate limits and logs).", int),
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "Attempts of a background job before it is marked failed.", int),
@@ -160,6 +180,9 @@ def load_config(environ: dict[str, str] | None = None, overrides: dict[str, Any]
     cfg.update(overrides)
 
     production = cfg["ENV"] == "production"
+    if not cfg["PAY_API_BASE"]:
+        cfg["PAY_API_BASE"] = "https://api.mch.weixin.qq.com" if production else "http://127.0.0.1:8090"
+    cfg["PAY_API_BASE"] = cfg["PAY_API_BASE"].rstrip("/")
     if not cfg["WECHAT_API_BASE"]:
         cfg["WECHAT_API_BASE"] = WECHAT_BASE if production else SANDBOX_BASE
     if not cfg["WECHAT_API_BASE"].endswith("/"):
@@ -183,9 +206,21 @@ def _check_production(cfg: dict) -> None:
         problems.append("DATABASE_URL must point at PostgreSQL")
     if cfg["WECHAT_API_BASE"] == SANDBOX_BASE:
         problems.append("WECHAT_API_BASE is the local sandbox")
-    for name in ("MP_APPID", "MP_SECRET", "OA_APPID", "OA_SECRET", "OA_TOKEN"):
+    for name in ("MP_APPID", "MP_SECRET", "OA_APPID", "OA_SECRET", "OA_TOKEN", "PAY_MCHID", "PAY_CERT_SERIAL_NO",
+                 "PAY_APIV3_KEY", "PAY_PUBLIC_KEY_ID"):
         if cfg[name] == BY_NAME[name].default:
             problems.append(f"{name} is still the demo value")
+    from .sandbox.pay_defaults import is_sandbox_key  # plain constants: no Flask app is imported
+
+    for name in ("PAY_PRIVATE_KEY", "PAY_PUBLIC_KEY"):
+        if not cfg[name]:
+            problems.append(f"{name} must be set")
+        elif is_sandbox_key(read_pem(cfg[name])):
+            problems.append(f"{name} is the sandbox's public test key")
+    if cfg["PAY_API_BASE"] == "http://127.0.0.1:8090":
+        problems.append("PAY_API_BASE is the local sandbox")
+    if not cfg["PAY_NOTIFY_URL"].startswith("https://"):
+        problems.append("PAY_NOTIFY_URL must be https")
     # Imported here: the template list is product code, config only checks every key has an id.
     from .wechat.templates import OFFICIAL, SUBSCRIBE
 
@@ -195,6 +230,17 @@ def _check_production(cfg: dict) -> None:
             problems.append(f"{setting} lacks template ids for: {', '.join(missing)}")
     if problems:
         raise ConfigError("production settings: " + "; ".join(f"{PREFIX}{p}" for p in problems))
+
+
+def read_pem(value: str) -> str:
+    """A key setting holds PEM text or the path of a PEM file."""
+    if "-----BEGIN" in value:
+        return value
+    try:
+        with open(value, encoding="ascii") as fh:
+            return fh.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read key file {value}: {exc.strerror}") from exc
 
 
 def env_example() -> str:

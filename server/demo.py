@@ -86,6 +86,7 @@ def load(force: bool = False) -> bool:
     if report.rejected:
         raise RuntimeError(f"demo roster rejected rows: {report.rejected}")
     _load_catalog(community)
+    _load_fees(community)
     password = generate_password_hash(DEMO_PASSWORD)
     for name, phone, department, role, skills, openid in STAFF:
         staff = db.session.scalar(select(Staff).where(Staff.phone == phone))
@@ -96,6 +97,10 @@ def load(force: bool = False) -> bool:
         staff.skills, staff.on_duty, staff.active = skills, True, True
         staff.mp_openid, staff.oa_openid, staff.password_hash = openid, "oa-" + openid, password
     db.session.commit()
+    from .billing import generation
+    from .timeutil import to_local, utcnow
+
+    generation.generate(f"{to_local(utcnow()):%Y-%m}", ["demo"])  # the demo owner has something to pay
     return True
 
 
@@ -118,3 +123,54 @@ def _load_catalog(community: Community) -> None:
     for name, unit, price in MATERIALS:
         if not db.session.scalar(select(Material).where(Material.community_id == community.id, Material.name == name)):
             db.session.add(Material(community_id=community.id, name=name, unit=unit, price_fen=price))
+
+
+FEE_ITEMS = [  # code, name, kind, price_fen, unit, extra
+    ("property", "物业管理费", "area", 235, "元/㎡·月", {}),
+    ("shared-power", "公共照明电费（公摊）", "shared", 62, "元/度", {"meter_kind": "electricity", "split": "area"}),
+    ("heating", "采暖费", "heating", 600, "元/㎡·月", {"season_months": [11, 12, 1, 2, 3]}),
+    ("parking", "车位租金", "fixed", 30000, "元/月", {}),
+    ("water", "水费（代收）", "metered", 350, "元/吨", {"meter_kind": "water", "advance": True}),
+]
+
+
+def _load_fees(community: Community) -> None:
+    from .accounts.models import Building, House
+    from .billing.models import FeeItem, FeeSubscription, Meter, MeterReading
+    from .billing.generation import previous_period
+    from .timeutil import to_local, utcnow
+
+    items = {}
+    for code, name, kind, price, unit, extra in FEE_ITEMS:
+        item = db.session.scalar(select(FeeItem).where(FeeItem.community_id == community.id, FeeItem.code == code))
+        if item is None:
+            item = FeeItem(community_id=community.id, code=code, name=name, kind=kind, price_fen=price, unit=unit,
+                           **extra)
+            db.session.add(item)
+            db.session.flush()
+        items[code] = item
+    house_101 = db.session.scalar(select(House).join(Building).where(
+        Building.community_id == community.id, Building.code == "1", House.unit == "1", House.room == "101"))
+    if not db.session.scalar(select(FeeSubscription).where(FeeSubscription.house_id == house_101.id)):
+        db.session.add(FeeSubscription(house_id=house_101.id, fee_item_id=items["parking"].id, note="B1-018"))
+    period = f"{to_local(utcnow()):%Y-%m}"
+    building_1 = db.session.scalar(select(Building).where(Building.community_id == community.id,
+                                                          Building.code == "1"))
+    for number, kind, house_id, building_id, start, now in [
+        ("WM-1-1-101", "water", house_101.id, None, "100.00", "112.50"),
+        ("EM-B1-COMMON", "electricity", None, building_1.id, "5000.00", "5480.00"),
+    ]:
+        meter = db.session.scalar(select(Meter).where(Meter.community_id == community.id, Meter.number == number))
+        if meter is None:
+            meter = Meter(community_id=community.id, number=number, kind=kind, house_id=house_id,
+                          building_id=building_id)
+            db.session.add(meter)
+            db.session.flush()
+        for p, reading, used in ((previous_period(period), start, "0"), (period, now, None)):
+            if not db.session.scalar(select(MeterReading).where(MeterReading.meter_id == meter.id,
+                                                                MeterReading.period == p)):
+                from decimal import Decimal
+
+                consumption = Decimal(used) if used is not None else Decimal(now) - Decimal(start)
+                db.session.add(MeterReading(meter_id=meter.id, period=p, reading=Decimal(reading),
+                                            consumption=consumption))

@@ -22,6 +22,8 @@ class Community(db.Model):
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     # {"1": ["08:30", "18:00"], ..., "7": null}: ISO weekday -> service-center opening hours (null: closed).
     business_hours: Mapped[dict] = mapped_column(JSON, default=rules.default_business_hours)
+    # Receptionists may take fee payments when the cashier is away (the community decides).
+    reception_collects_fees: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     buildings: Mapped[list[Building]] = relationship(back_populates="community", order_by="Building.code")

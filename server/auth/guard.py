@@ -8,7 +8,7 @@ from flask import Flask, request
 
 from .services import require_owner, require_staff
 
-OWNER_PREFIXES = ("/api/v1/me", "/api/v1/work-orders", "/api/v1/notices")
+OWNER_PREFIXES = ("/api/v1/me", "/api/v1/work-orders", "/api/v1/notices", "/api/v1/bills", "/api/v1/payments")
 STAFF_PREFIX = "/api/v1/staff/"
 
 

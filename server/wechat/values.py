@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
+from ..money import yuan
 from ..timeutil import DEFAULT_ZONE, to_local
 
 ELLIPSIS = "…"
@@ -43,11 +44,6 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
-def fen_to_yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
-
 
 def shape(key: str, value, zone: str = DEFAULT_ZONE) -> str:
     """One subscribe-message value, made valid for the type named by `key`, or InvalidValue."""
@@ -66,7 +62,7 @@ def shape(key: str, value, zone: str = DEFAULT_ZONE) -> str:
         return _checked_date(key, str(value))
     if kind == "amount":
         if isinstance(value, int):
-            return fen_to_yuan(value) + "元"
+            return yuan(value) + "元"
         text = str(value)
         if not re.match(r"^-?\d{1,11}(\.\d{1,2})?元?$", text):
             raise InvalidValue(key, "amount format")

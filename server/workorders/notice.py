@@ -1,34 +1,26 @@
 """The printable paid-service notice (有偿服务通知单): one A4 page, three identical stubs -- finance (财务联),
 the department doing the work (部门联：工程部 / 保洁部) and the archive (存档联) -- cut along dashed lines.
 
-Rendered from templates/notice.html with this package's own Jinja environment (autoescaped), so it does not
-depend on the Flask app's template folder. Amounts are shown in yuan with 2 decimals, times in the
+Rendered from templates/notice.html through server.rendering (autoescaped, independent of the Flask app's
+template folder). Amounts are shown in yuan with 2 decimals, times in the
 community's time zone.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..accounts import rules as account_rules
 from ..accounts.models import Staff
 from ..errors import Conflict
+from ..money import yuan
+from .. import rendering
 from ..timeutil import local_text, utcnow
 from .models import WorkOrder
 from .services import staff_order
 
 MAX_MATERIAL_LINES = 4  # a stub is a third of a page: more lines are folded into one "其余 N 项" line
 
-_env = Environment(loader=PackageLoader("server.workorders", "templates"), autoescape=True,
-                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-def yuan(fen: int | None) -> str:
-    """12345 -> "123.45" (exact: no float)."""
-    if fen is None:
-        return ""
-    return f"{Decimal(fen) / 100:.2f}"
 
 
 def quantity_text(value) -> str:
@@ -36,7 +28,6 @@ def quantity_text(value) -> str:
     return f"{Decimal(str(value)).normalize():f}"
 
 
-_env.filters["yuan"] = yuan
 
 
 def _materials(order: WorkOrder) -> list[dict]:
@@ -92,7 +83,7 @@ def context(order: WorkOrder) -> dict:
 
 
 def render(order: WorkOrder) -> str:
-    return _env.get_template("notice.html").render(**context(order))
+    return rendering.render("server.workorders", "notice.html", **context(order))
 
 
 def notice_html(staff: Staff, order_id: int) -> str:

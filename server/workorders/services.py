@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
-from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
-from .. import outbox, ratelimit
+from .. import counters, outbox, ratelimit
 from ..accounts import rules as account_rules
 from ..accounts.models import CalendarDay, Community, House, HouseMembership, Owner, Staff
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -61,25 +60,9 @@ def calendar_for(community: Community) -> sla.Calendar:
 
 
 def next_number(kind: str, community: Community) -> str:
-    """BX20261122-0007: a daily sequence per kind, taken under the counter row's lock."""
+    """BX20261122-0007: a daily sequence per kind."""
     day = to_local(utcnow(), community.timezone).date()
-    prefix = rules.NUMBER_PREFIX[kind]
-    for _ in range(3):
-        bumped = db.session.execute(
-            update(OrderCounter).where(OrderCounter.prefix == prefix, OrderCounter.day == day)
-            .values(last=OrderCounter.last + 1)
-        ).rowcount
-        if bumped:
-            seq = db.session.scalar(select(OrderCounter.last).where(OrderCounter.prefix == prefix,
-                                                                    OrderCounter.day == day))
-            return rules.format_number(kind, day, seq)
-        try:
-            with db.session.begin_nested():
-                db.session.add(OrderCounter(prefix=prefix, day=day, last=1))
-            return rules.format_number(kind, day, 1)
-        except IntegrityError:  # another request created today's counter first: bump it instead
-            continue
-    raise RuntimeError("could not allocate an order number")
+    return rules.format_number(kind, day, counters.bump(OrderCounter, prefix=rules.NUMBER_PREFIX[kind], day=day))
 
 
 def add_event(order: WorkOrder, actor: Actor, action: str, *, note: str = "", data: dict | None = None,

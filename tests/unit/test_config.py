@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from server.sandbox.pay_defaults import MERCHANT_PRIVATE_KEY_PATH
 from server.wechat.templates import OFFICIAL, SUBSCRIBE
 from server.config import SANDBOX_BASE, SETTINGS, WECHAT_BASE, ConfigError, env_example, load_config, redacted
 
@@ -29,6 +30,10 @@ PRODUCTION = {
     "WUYE_MP_APPID": "wx1234", "WUYE_MP_SECRET": "s1", "WUYE_OA_APPID": "wx5678", "WUYE_OA_SECRET": "s2",
     "WUYE_OA_TOKEN": "t", "WUYE_SUBSCRIBE_TEMPLATES": json.dumps({k: f"S-{k}" for k in SUBSCRIBE}),
     "WUYE_OA_TEMPLATES": json.dumps({k: f"O-{k}" for k in OFFICIAL}),
+    "WUYE_PAY_MCHID": "1600000001", "WUYE_PAY_CERT_SERIAL_NO": "ABC", "WUYE_PAY_APIV3_KEY": "k" * 32,
+    "WUYE_PAY_PUBLIC_KEY_ID": "PUB_KEY_ID_REAL", "WUYE_PAY_NOTIFY_URL": "https://wy.example.com/api/v1/pay/notify",
+    "WUYE_PAY_PRIVATE_KEY": "-----BEGIN PRIVATE KEY-----\nMIIreal\n-----END PRIVATE KEY-----",
+    "WUYE_PAY_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nMIIreal\n-----END PUBLIC KEY-----",
 }
 
 
@@ -45,6 +50,10 @@ def test_production_with_every_setting_talks_to_wechat():
     ("WUYE_OA_TOKEN", "demo-oa-token", "OA_TOKEN"),
     ("WUYE_SUBSCRIBE_TEMPLATES", "{}", "binding_result"),
     ("WUYE_OA_TEMPLATES", "{}", "binding_review"),
+    ("WUYE_PAY_PRIVATE_KEY", str(MERCHANT_PRIVATE_KEY_PATH), "sandbox's public test key"),
+    ("WUYE_PAY_PUBLIC_KEY", "", "PAY_PUBLIC_KEY must be set"),
+    ("WUYE_PAY_APIV3_KEY", "sandbox-apiv3-key-0123456789abcd", "PAY_APIV3_KEY is still the demo value"),
+    ("WUYE_PAY_NOTIFY_URL", "http://wy.example.com/api/v1/pay/notify", "https"),
 ])
 def test_production_refuses_demo_values(name, value, complaint):
     with pytest.raises(ConfigError, match=complaint):

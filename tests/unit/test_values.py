@@ -2,7 +2,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from server.wechat.values import InvalidValue, cut, fen_to_yuan, shape, subscribe_data, template_data, value_type
+from server.wechat.values import InvalidValue, cut, shape, subscribe_data, template_data, value_type
 
 
 def test_value_type_strips_digits():
@@ -52,7 +52,6 @@ def test_time_and_date_from_datetimes_are_local():
 def test_amount_from_fen():
     assert shape("amount1", 12345) == "123.45元"
     assert shape("amount1", 5) == "0.05元"
-    assert fen_to_yuan(-150) == "-1.50"
     with pytest.raises(InvalidValue):
         shape("amount1", "十二元")
 

@@ -1,0 +1,143 @@
+"""Refunds: requested by staff, approved by the manager, sent by a job with a stable out_refund_no (a retry
+is the same refund at WeChat Pay), finished by the REFUND notification or a query."""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from .. import outbox
+from ..accounts.models import Staff
+from ..accounts.rules import can
+from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..extensions import db
+from ..timeutil import utcnow
+from ..wechat.pay import PayError, pay_client
+from .models import Bill, Payment, Refund
+
+log = logging.getLogger(__name__)
+
+STATUSES = {"requested": "待审批", "approved": "已批准", "rejected": "已驳回", "processing": "退款中",
+            "success": "已退款", "failed": "退款失败"}
+OPEN = ("requested", "approved", "processing")
+
+
+def request(staff: Staff, payment: Payment, amount_fen: int, reason: str, bill_ids: list[int]) -> Refund:
+    if not can(staff.role, staff.department, "collect_payments") and not can(staff.role, staff.department,
+                                                                             "receive_takings"):
+        raise Forbidden("只有收费员、接待员、财务或经理可以申请退款", code="role_forbidden")
+    if payment.status not in ("paid", "partially_refunded"):
+        raise Conflict("只有已支付的款项可以退款", code="not_refundable")
+    pending = sum(r.amount_fen for r in payment.refunds if r.status in OPEN)
+    if amount_fen > payment.amount_fen - payment.refunded_fen - pending:
+        raise Conflict("退款金额超过可退金额", code="refund_too_large")
+    items = {i.bill_id for i in payment.items if i.bill_id}
+    unknown = [b for b in bill_ids if b not in items]
+    if unknown:
+        raise ValidationFailed(fields={"bill_ids": [f"账单 {b} 不在这笔支付中" for b in unknown]})
+    if bill_ids and sum(db.session.get(Bill, b).amount_fen for b in bill_ids) != amount_fen:
+        raise ValidationFailed(fields={"amount_fen": ["退还整笔账单时，金额须等于这些账单的合计"]})
+    refund = Refund(payment=payment, amount_fen=amount_fen, reason=reason, bill_ids=bill_ids, status="requested",
+                    requested_by_id=staff.id, requested_at=utcnow(),
+                    out_refund_no=f"RF{payment.id:08d}{len(payment.refunds) + 1:03d}")
+    db.session.add(refund)
+    db.session.flush()
+    return refund
+
+
+def review(staff: Staff, refund: Refund, approve: bool, note: str) -> Refund:
+    if staff.role != "manager":
+        raise Forbidden("退款须经理审批", code="role_forbidden")
+    if refund.status != "requested":
+        raise Conflict(f"该退款{STATUSES[refund.status]}，不能再审批", code="not_requested")
+    refund.status = "approved" if approve else "rejected"
+    refund.reviewed_by_id, refund.reviewed_at, refund.review_note = staff.id, utcnow(), note or None
+    if approve:
+        payment = refund.payment
+        if payment.method == "wechat":
+            outbox.add("jobs.billing.send_refund", queue="high", refund_id=refund.id)
+        else:  # cash, POS, transfer: the money goes back at the desk, so it is done when approved
+            _succeeded(refund)
+    return refund
+
+
+def send(refund_id: int) -> str:
+    """Job: ask WeChat Pay for an approved refund. Safe to repeat: the out_refund_no makes it one refund."""
+    refund = db.session.get(Refund, refund_id, with_for_update=True)
+    if refund is None or refund.status not in ("approved", "processing"):
+        return "skipped"
+    payment = refund.payment
+    from flask import current_app
+
+    try:
+        result = pay_client().refund(out_trade_no=payment.out_trade_no, out_refund_no=refund.out_refund_no,
+                                     refund_fen=refund.amount_fen, total_fen=payment.amount_fen,
+                                     reason=refund.reason[:80], notify_url=current_app.config["PAY_NOTIFY_URL"])
+    except PayError as err:
+        refund.last_error = f"{err.code}: {err.message}"
+        if err.transient:
+            db.session.commit()
+            raise
+        refund.status = "failed"
+        db.session.commit()
+        return "failed"
+    refund.refund_id = result.get("refund_id")
+    refund.status = "processing"
+    if result.get("status") == "SUCCESS":
+        _succeeded(refund)
+    db.session.commit()
+    return refund.status
+
+
+def apply_refund_result(resource: dict) -> str:
+    """REFUND.* notification (verified and decrypted by the caller) or a query result."""
+    refund = db.session.scalar(select(Refund).where(Refund.out_refund_no == resource.get("out_refund_no"))
+                               .with_for_update())
+    if refund is None:
+        from .services import NotificationRejected
+
+        raise NotificationRejected(f"unknown out_refund_no {resource.get('out_refund_no')}")
+    status = resource.get("refund_status") or resource.get("status")
+    if refund.status == "success":
+        db.session.rollback()
+        return "duplicate"
+    if status == "SUCCESS":
+        refund.refund_id = refund.refund_id or resource.get("refund_id")
+        _succeeded(refund)
+    elif status in ("CLOSED", "ABNORMAL"):
+        refund.status, refund.last_error = "failed", status
+    db.session.commit()
+    return "applied"
+
+
+def _succeeded(refund: Refund) -> None:
+    refund.status, refund.succeeded_at = "success", utcnow()
+    payment = db.session.get(Payment, refund.payment_id, with_for_update=True)
+    payment.refunded_fen += refund.amount_fen
+    payment.status = "refunded" if payment.refunded_fen >= payment.amount_fen else "partially_refunded"
+    for bill_id in refund.bill_ids:
+        bill = db.session.get(Bill, bill_id)
+        if bill.paid_payment_id == payment.id:
+            bill.status = "refunded"
+
+
+def check_processing(limit: int = 100) -> int:
+    """Periodic: refunds still processing are queried (in case the notification was lost)."""
+    done = 0
+    for refund_id in list(db.session.scalars(select(Refund.id).where(Refund.status == "processing").limit(limit))):
+        refund = db.session.get(Refund, refund_id)
+        try:
+            result = pay_client().query_refund(refund.out_refund_no)
+        except PayError as err:
+            log.warning("refund %s query failed: %s", refund_id, err)
+            continue
+        if apply_refund_result(result) == "applied" and refund.status != "processing":
+            done += 1
+    return done
+
+
+def staff_refund(staff: Staff, refund_id: int) -> Refund:
+    refund = db.session.get(Refund, refund_id)
+    if refund is None or refund.payment.community_id != staff.community_id:
+        raise NotFound("未找到该退款")
+    return refund

@@ -1,0 +1,323 @@
+"""Paying bills (and paid-service orders) with WeChat Pay, and settling any payment.
+
+A payment holds its bills (`Bill.locked_payment_id`) while it is live, so nothing is paid twice. The
+notification and the periodic query apply a success through one function, `apply_success`, under a row
+lock on the payment: a replay or a concurrent duplicate finds it paid and changes nothing.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from .. import counters
+from ..accounts.models import Community, HouseMembership, Owner
+from ..errors import Conflict, NotFound, UpstreamError, ValidationFailed
+from ..extensions import db
+from ..money import yuan
+from ..timeutil import as_utc, to_local, utcnow
+from ..wechat.pay import PayError, pay_client
+from ..wechat.services import notify_owner
+from ..workorders import payments as order_payments
+from ..workorders.models import WorkOrder
+from ..workorders.services import SYSTEM
+from .models import Bill, Payment, PaymentItem, ReceiptCounter, Refund
+
+log = logging.getLogger(__name__)
+
+BILL_STATUSES = {"unpaid": "待缴", "paid": "已缴", "refunded": "已退款", "waived": "已减免"}
+PAYMENT_STATUSES = {"pending": "待支付", "paid": "已支付", "closed": "已关闭", "refunding": "退款中",
+                    "partially_refunded": "部分退款", "refunded": "已退款"}
+
+
+class NotificationRejected(Exception):
+    """A notification that fails verification or does not match our record: 4xx, nothing changes."""
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+def owner_house_ids(owner: Owner) -> set[int]:
+    return set(db.session.scalars(select(HouseMembership.house_id).where(
+        HouseMembership.owner_id == owner.id, HouseMembership.status == "approved")))
+
+
+def owner_bills_query(owner: Owner, house_id: int | None, status: str | None):
+    houses = owner_house_ids(owner)
+    if house_id is not None:
+        if house_id not in houses:
+            raise NotFound("未找到该房屋")
+        houses = {house_id}
+    stmt = select(Bill).where(Bill.house_id.in_(houses)).order_by(Bill.period.desc(), Bill.id)
+    if status:
+        stmt = stmt.where(Bill.status == status)
+    return stmt
+
+
+def owner_payment(owner: Owner, payment_id: int) -> Payment:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.owner_id != owner.id:
+        raise NotFound("未找到该支付")
+    return payment
+
+
+# -- paying online ------------------------------------------------------------------------------------------------
+
+def new_out_trade_no() -> str:
+    """A fresh number per attempt: 26 characters of [A-Za-z0-9] (WeChat allows 6-32)."""
+    return f"WY{utcnow():%Y%m%d%H%M%S}{secrets.token_hex(5).upper()}"
+
+
+def create_online(owner: Owner, *, bill_ids: list[int] | None = None, work_order_id: int | None = None) -> Payment:
+    """Record the payment first (its bills held), then place the JSAPI order at WeChat Pay. If WeChat Pay
+    fails, the payment is closed and the bills released: the owner can simply try again."""
+    items, community_id, description = (_bill_items(owner, bill_ids) if bill_ids
+                                        else _order_items(owner, work_order_id))
+    now = utcnow()
+    payment = Payment(community_id=community_id, owner_id=owner.id, method="wechat", status="pending",
+                      amount_fen=sum(i.amount_fen for i in items), out_trade_no=new_out_trade_no(),
+                      description=description, payer_openid=owner.openid, created_at=now,
+                      expires_at=now + timedelta(minutes=current_app.config["PAY_EXPIRE_MINUTES"]))
+    payment.items = items
+    db.session.add(payment)
+    db.session.flush()
+    for item in items:
+        if item.bill_id:
+            db.session.execute(update(Bill).where(Bill.id == item.bill_id).values(locked_payment_id=payment.id))
+    db.session.commit()  # written before anything leaves for WeChat
+
+    community = db.session.get(Community, community_id)
+    try:
+        payment.prepay_id = pay_client().jsapi(
+            out_trade_no=payment.out_trade_no, description=payment.description, total_fen=payment.amount_fen,
+            openid=owner.openid, expires_at=to_local(payment.expires_at, community.timezone))
+    except PayError as err:
+        log.warning("JSAPI order for payment %s failed: %s", payment.id, err)
+        _close(payment, "下单失败")
+        db.session.commit()
+        raise UpstreamError("微信支付暂时不可用，请稍后再试") from err
+    db.session.commit()
+    return payment
+
+
+def _bill_items(owner: Owner, bill_ids: list[int]) -> tuple[list[PaymentItem], int, str]:
+    ids = sorted(set(bill_ids))
+    # Row locks in id order: two payments racing for the same bills wait, never deadlock.
+    bills = list(db.session.scalars(select(Bill).where(Bill.id.in_(ids)).order_by(Bill.id).with_for_update()))
+    houses = owner_house_ids(owner)
+    found = {b.id for b in bills if b.house_id in houses}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise NotFound("未找到账单：" + "、".join(map(str, missing)))
+    if len({b.community_id for b in bills}) > 1:
+        raise ValidationFailed("不同小区的账单请分开缴纳", fields={"bill_ids": ["不同小区的账单请分开缴纳"]})
+    paid = [b.id for b in bills if b.status != "unpaid"]
+    if paid:
+        raise Conflict("账单已缴或已处理：" + "、".join(map(str, paid)), code="bill_not_payable")
+    held = [b.id for b in bills if b.locked_payment_id is not None and _live(b.locked_payment_id)]
+    if held:
+        raise Conflict("账单正在另一笔支付中，请完成或稍后再试：" + "、".join(map(str, held)), code="bill_in_payment")
+    names = sorted({b.fee_item.name for b in bills})
+    description = f"{'、'.join(names)}（{len(bills)} 笔）"
+    return [PaymentItem(bill_id=b.id, amount_fen=b.amount_fen) for b in bills], bills[0].community_id, description
+
+
+def _live(payment_id: int) -> bool:
+    payment = db.session.get(Payment, payment_id)
+    return payment is not None and payment.status == "pending" and as_utc(payment.expires_at) > utcnow()
+
+
+def _order_items(owner: Owner, work_order_id: int | None) -> tuple[list[PaymentItem], int, str]:
+    order = db.session.get(WorkOrder, work_order_id, with_for_update=True) if work_order_id else None
+    if order is None or order.house_id not in owner_house_ids(owner):
+        raise NotFound("未找到该工单")
+    due = (order.final_fen or 0) - order.paid_fen
+    if order.kind != "service" or order.final_fen is None or order.status == "cancelled":
+        raise Conflict("该工单没有待付的费用", code="not_payable")
+    if due <= 0:
+        raise Conflict("该工单已付清", code="already_paid")
+    live = db.session.scalar(select(Payment.id).join(PaymentItem).where(
+        PaymentItem.work_order_id == order.id, Payment.status == "pending", Payment.expires_at > utcnow()))
+    if live:
+        raise Conflict("该工单正在支付中，请完成或稍后再试", code="order_in_payment")
+    return [PaymentItem(work_order_id=order.id, amount_fen=due)], order.community_id, f"有偿服务 {order.number}"
+
+
+def pay_params(payment: Payment) -> dict | None:
+    if payment.status != "pending" or not payment.prepay_id:
+        return None
+    return pay_client().pay_params(payment.prepay_id)
+
+
+# -- settling ----------------------------------------------------------------------------------------------------
+
+def next_receipt_no(community_id: int) -> str:
+    """SJ2026-000123: per community and year."""
+    year = to_local(utcnow()).year
+    return f"SJ{year}-{counters.bump(ReceiptCounter, community_id=community_id, year=year):06d}"
+
+
+def settle(payment: Payment, *, paid_at: datetime, transaction_id: str | None = None) -> None:
+    """Mark a payment paid and what it pays settled: bills paid, a paid-service order's money recorded.
+    A bill already paid by another payment (money arrived twice) gets an automatic refund request."""
+    payment.status, payment.paid_at, payment.transaction_id = "paid", paid_at, transaction_id
+    payment.receipt_no = payment.receipt_no or next_receipt_no(payment.community_id)
+    doubled = []
+    for item in payment.items:
+        if item.bill_id:
+            bill = db.session.get(Bill, item.bill_id, with_for_update=True)
+            if bill.status == "unpaid":
+                bill.status, bill.paid_payment_id, bill.paid_at = "paid", payment.id, paid_at
+            elif bill.paid_payment_id != payment.id:
+                doubled.append(bill)
+            if bill.locked_payment_id == payment.id:
+                bill.locked_payment_id = None
+        elif item.work_order_id:
+            order = db.session.get(WorkOrder, item.work_order_id, with_for_update=True)
+            amount = min(item.amount_fen, (order.final_fen or 0) - order.paid_fen)
+            if amount > 0:
+                order_payments.settle(order, method=payment.method, amount_fen=amount, receipt_no=payment.receipt_no,
+                                      collector=payment.collector, external_ref=payment.out_trade_no, actor=SYSTEM)
+    if doubled:
+        refund_fen = sum(b.amount_fen for b in doubled)
+        db.session.add(Refund(payment_id=payment.id, out_refund_no=f"RF{payment.out_trade_no or payment.id}D",
+                              amount_fen=refund_fen, reason="重复缴费，自动申请退款", bill_ids=[],
+                              status="requested"))
+        log.warning("payment %s paid bills already paid elsewhere %s: refund requested", payment.id,
+                    [b.id for b in doubled])
+    if payment.owner is not None and payment.method == "wechat":
+        db.session.flush()
+        notify_owner(payment.owner, "payment_result", {
+            "character_string1": payment.receipt_no, "amount2": payment.amount_fen,
+            "thing3": payment.description or "物业缴费", "time4": paid_at,
+        }, community_id=payment.community_id, page=f"pages/payments/detail?id={payment.id}",
+            dedupe_key=f"payment-paid:{payment.id}", queue="high")
+
+
+def _close(payment: Payment, reason: str) -> None:
+    payment.status, payment.closed_at = "closed", utcnow()
+    db.session.execute(update(Bill).where(Bill.locked_payment_id == payment.id).values(locked_payment_id=None))
+    log.info("payment %s closed: %s", payment.id, reason)
+
+
+def _matches(payment: Payment, tx: dict) -> str | None:
+    """Why a WeChat transaction does not belong to this payment, or None."""
+    cfg = current_app.config
+    if tx.get("out_trade_no") != payment.out_trade_no:
+        return "out_trade_no"
+    if tx.get("mchid") != cfg["PAY_MCHID"]:
+        return "mchid"
+    if tx.get("appid") != cfg["MP_APPID"]:
+        return "appid"
+    if (tx.get("amount") or {}).get("total") != payment.amount_fen:
+        return "amount"
+    return None
+
+
+def apply_success(tx: dict) -> str:
+    """A TRANSACTION.SUCCESS (from the notification or a query), applied once. Returns applied | duplicate."""
+    payment = db.session.scalar(select(Payment).where(Payment.out_trade_no == tx.get("out_trade_no"))
+                                .with_for_update())
+    if payment is None:
+        raise NotificationRejected(f"unknown out_trade_no {tx.get('out_trade_no')}")
+    mismatch = _matches(payment, tx)
+    if mismatch:
+        raise NotificationRejected(f"payment {payment.id}: {mismatch} differs from our record")
+    if payment.status != "pending" and payment.status != "closed":
+        db.session.rollback()
+        return "duplicate"
+    if payment.status == "closed":
+        log.warning("payment %s: success reported after we closed it; money is real, settling", payment.id)
+    paid_at = datetime.fromisoformat(tx["success_time"]) if tx.get("success_time") else utcnow()
+    settle(payment, paid_at=as_utc(paid_at), transaction_id=tx.get("transaction_id"))
+    db.session.commit()
+    return "applied"
+
+
+def handle_notification(headers, body: bytes) -> str:
+    """POST /api/v1/pay/notify: verify the signature over the raw body, refuse stale timestamps, decrypt,
+    compare with our record, apply once."""
+    try:
+        sent_at = int(headers.get("Wechatpay-Timestamp", ""))
+    except ValueError:
+        raise NotificationRejected("missing timestamp") from None
+    if abs(utcnow().timestamp() - sent_at) > current_app.config["PAY_NOTIFY_MAX_SKEW"]:
+        raise NotificationRejected(f"stale timestamp {sent_at}")
+    data = pay_client().verify_notification(headers, body)
+    if not data:
+        raise NotificationRejected("signature or decryption failed")
+    event, resource = data.get("event_type", ""), data.get("resource") or {}
+    if event == "TRANSACTION.SUCCESS":
+        if resource.get("trade_state") != "SUCCESS":
+            raise NotificationRejected("trade_state is not SUCCESS")
+        return apply_success(resource)
+    if event.startswith("REFUND."):
+        from . import refunds
+
+        return refunds.apply_refund_result(resource)
+    log.info("payment notification %s ignored", event)
+    return "ignored"
+
+
+# -- the periodic check ------------------------------------------------------------------------------------------
+
+def check_pending(limit: int = 200) -> dict:
+    """Payments still pending after PAY_QUERY_AFTER_MINUTES are queried (a lost notification is applied
+    now); expired unpaid ones are closed at WeChat Pay and here, releasing their bills."""
+    cfg = current_app.config
+    now = utcnow()
+    ids = list(db.session.scalars(select(Payment.id).where(
+        Payment.method == "wechat", Payment.status == "pending",
+        Payment.created_at < now - timedelta(minutes=cfg["PAY_QUERY_AFTER_MINUTES"])).order_by(Payment.id).limit(limit)))
+    db.session.rollback()
+    counts = {"applied": 0, "closed": 0, "waiting": 0, "errors": 0}
+    client = pay_client()
+    for payment_id in ids:
+        payment = db.session.get(Payment, payment_id)
+        try:
+            tx = client.query(payment.out_trade_no) if payment.prepay_id else {"trade_state": "NOTPAY"}
+        except PayError as err:
+            if err.code == "ORDER_NOT_EXIST":
+                tx = {"trade_state": "NOTPAY"}
+            else:
+                counts["errors"] += 1
+                log.warning("query of payment %s failed: %s", payment_id, err)
+                continue
+        state = tx.get("trade_state")
+        if state == "SUCCESS":
+            counts["applied"] += apply_success(tx) == "applied"
+            continue
+        expired = as_utc(payment.expires_at) <= now
+        if state == "CLOSED" or (expired and state in ("NOTPAY", "PAYERROR", None)):
+            try:
+                if state != "CLOSED" and payment.prepay_id:
+                    client.close(payment.out_trade_no)
+            except PayError as err:
+                counts["errors"] += 1
+                log.warning("closing payment %s failed: %s", payment_id, err)
+                continue
+            payment = db.session.get(Payment, payment_id, with_for_update=True)
+            if payment.status == "pending":
+                _close(payment, "超时未支付")
+                counts["closed"] += 1
+        else:
+            payment.last_queried_at = now
+            counts["waiting"] += 1
+        db.session.commit()
+    return counts
+
+
+def receipt_lines(payment: Payment) -> list[dict]:
+    lines = []
+    for item in payment.items:
+        if item.bill_id:
+            bill = db.session.get(Bill, item.bill_id)
+            lines.append({"what": f"{bill.fee_item.name} {bill.period}", "house": bill.house.label,
+                          "amount": yuan(item.amount_fen)})
+        else:
+            order = db.session.get(WorkOrder, item.work_order_id)
+            lines.append({"what": f"有偿服务 {order.number} {order.title}", "house": order.house.label,
+                          "amount": yuan(item.amount_fen)})
+    return lines

@@ -1,0 +1,56 @@
+"""Money is integer fen everywhere; these only format it for people."""
+from __future__ import annotations
+
+DIGITS = "零壹贰叁肆伍陆柒捌玖"
+UNITS = ["", "拾", "佰", "仟"]
+SECTIONS = ["", "万", "亿", "万亿"]
+
+
+def yuan(fen: int | None) -> str:
+    """12345 -> "123.45", -150 -> "-1.50" (exact: no float). None -> ""."""
+    if fen is None:
+        return ""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+def _section(number: int) -> str:
+    """0 < number < 10000 in capital digits, with inner zeros (1005 -> 壹仟零伍)."""
+    out, zero = "", False
+    for position in range(3, -1, -1):
+        digit = number // 10 ** position % 10
+        if digit == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += DIGITS[0]
+            zero = False
+        out += DIGITS[digit] + UNITS[position]
+    return out
+
+
+def capital(fen: int) -> str:
+    """The amount in capital Chinese as receipts require (大写): 21033 -> 贰佰壹拾元叁角叁分."""
+    if fen < 0:
+        return "负" + capital(-fen)
+    whole, jiao, fen_part = fen // 100, fen // 10 % 10, fen % 10
+    sections = []  # groups of four digits, lowest first
+    while whole:
+        sections.append(whole % 10000)
+        whole //= 10000
+    words, gap = "", False
+    for index in reversed(range(len(sections))):
+        section = sections[index]
+        if section == 0:
+            gap = bool(words)
+            continue
+        if words and (gap or section < 1000):
+            words += DIGITS[0]  # 壹万零壹, 壹拾万零壹佰
+        words += _section(section) + SECTIONS[index]
+        gap = False
+    head = (words + "元") if words else ""
+    if not jiao and not fen_part:
+        return (head or "零元") + "整"
+    tail = (DIGITS[jiao] + "角" if jiao else ("零" if head else "")) + (DIGITS[fen_part] + "分" if fen_part else "")
+    return head + tail
