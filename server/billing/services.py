@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 
 from .. import counters
 from ..accounts.models import Community, HouseMembership, Owner
-from ..errors import Conflict, NotFound, UpstreamError, ValidationFailed
+from ..errors import AppError, Conflict, NotFound, UpstreamError, ValidationFailed
 from ..extensions import db
 from ..money import yuan
 from ..timeutil import as_utc, to_local, utcnow
@@ -164,7 +164,7 @@ def settle(payment: Payment, *, paid_at: datetime, transaction_id: str | None = 
     A bill already paid by another payment (money arrived twice) gets an automatic refund request."""
     payment.status, payment.paid_at, payment.transaction_id = "paid", paid_at, transaction_id
     payment.receipt_no = payment.receipt_no or next_receipt_no(payment.community_id)
-    doubled = []
+    doubled, overpaid = [], 0
     for item in payment.items:
         if item.bill_id:
             bill = db.session.get(Bill, item.bill_id, with_for_update=True)
@@ -177,16 +177,22 @@ def settle(payment: Payment, *, paid_at: datetime, transaction_id: str | None = 
         elif item.work_order_id:
             order = db.session.get(WorkOrder, item.work_order_id, with_for_update=True)
             amount = min(item.amount_fen, (order.final_fen or 0) - order.paid_fen)
-            if amount > 0:
-                order_payments.settle(order, method=payment.method, amount_fen=amount, receipt_no=payment.receipt_no,
-                                      collector=payment.collector, external_ref=payment.out_trade_no, actor=SYSTEM)
-    if doubled:
-        refund_fen = sum(b.amount_fen for b in doubled)
+            try:
+                if amount > 0:
+                    order_payments.settle(order, method=payment.method, amount_fen=amount,
+                                          receipt_no=payment.receipt_no, collector=payment.collector,
+                                          external_ref=payment.out_trade_no, actor=SYSTEM)
+            except AppError as exc:  # e.g. cancelled meanwhile: the money is real, give it back
+                log.warning("payment %s: order %s not settled (%s)", payment.id, order.id, exc.message)
+                amount = 0
+            overpaid += item.amount_fen - max(amount, 0)
+    refund_fen = sum(b.amount_fen for b in doubled) + overpaid
+    if refund_fen:
         db.session.add(Refund(payment_id=payment.id, out_refund_no=f"RF{payment.out_trade_no or payment.id}D",
-                              amount_fen=refund_fen, reason="重复缴费，自动申请退款", bill_ids=[],
+                              amount_fen=refund_fen, reason="重复或多余的付款，自动申请退款", bill_ids=[],
                               status="requested"))
-        log.warning("payment %s paid bills already paid elsewhere %s: refund requested", payment.id,
-                    [b.id for b in doubled])
+        log.warning("payment %s: %s fen paid twice or for nothing (bills %s): refund requested", payment.id,
+                    refund_fen, [b.id for b in doubled])
     if payment.owner is not None and payment.method == "wechat":
         db.session.flush()
         notify_owner(payment.owner, "payment_result", {
