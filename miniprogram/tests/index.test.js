@@ -1,4 +1,4 @@
-const { setup, flush, loadPage, text, exists, all, tap, membership, api } = require('./helpers/env')
+const { setup, flush, loadPage, text, exists, all, tap, membership, api, envelope } = require('./helpers/env')
 
 let fake
 let wxState
@@ -32,7 +32,8 @@ describe('home', () => {
     page.instance.onLoad({})
     page.instance.onShow()
     await flush()
-    expect(fake.requests()).toEqual([]) // the login payload was enough
+    // The login payload was enough for the houses; only the unread notices are asked for (approved house).
+    expect(fake.requests()).toEqual(['GET /api/v1/notices?page=1&per_page=1'])
     const houses = all(page, '.house')
     expect(houses).toHaveLength(3)
     const first = houses[0].dom.textContent
@@ -69,28 +70,56 @@ describe('home', () => {
     expect(wxState.navigations).toEqual([['navigateTo', '/pages/staff/bindings/index']])
   })
 
-  test('service entries: 报修, 有偿服务, 我的工单 open their pages; 缴费 and 投诉 are still to come', async () => {
+  test('service entries open their pages: 报修, 有偿服务, 我的工单, 缴费, 投诉, 通知', async () => {
     const page = loadPage('pages/index/index')
     page.instance.onLoad({})
     page.instance.onShow()
     await flush()
     const services = all(page, '.service')
     expect(services.map((s) => s.dom.textContent.replace(/\s+/g, ''))).toEqual([
-      '报修室内维修', '有偿服务便民服务', '我的工单查看进度', '缴费即将上线', '投诉即将上线',
+      '报修室内维修', '有偿服务便民服务', '我的工单查看进度', '缴费物业费、水电费', '投诉意见与投诉', '通知小区公告',
     ])
-    await tap(page, '#service-repair')
-    await tap(page, '#service-service')
-    await tap(page, '#service-orders')
+    for (const key of ['repair', 'service', 'orders', 'billing', 'complaint', 'notices']) {
+      await tap(page, '#service-' + key)
+    }
     expect(wxState.navigations).toEqual([
       ['navigateTo', '/pages/repairs/new'],
       ['navigateTo', '/pages/services/index'],
       ['navigateTo', '/pages/orders/index'],
+      ['navigateTo', '/pages/bills/index'],
+      ['navigateTo', '/pages/complaints/new'],
+      ['navigateTo', '/pages/notices/index'],
     ])
-    await tap(page, '#service-billing')
-    await tap(page, '#service-complaint')
-    expect(wxState.toasts).toEqual(['缴费即将上线', '投诉即将上线'])
-    expect(wxState.navigations).toHaveLength(3)
+    expect(wxState.toasts).toEqual([])
+    expect(all(page, '.service-off')).toHaveLength(0)
+    expect(exists(page, '#unread-badge')).toBe(false) // no approved house: no notices asked for
+    expect(fake.requests()).toEqual([])
     expect(exists(page, '#tasks-entry')).toBe(false)
+  })
+
+  test('通知 shows the unread badge, refreshed on every show; a failure leaves it alone', async () => {
+    fake.session.houses = [membership(1)]
+    let unread = 3
+    fake.on('GET', '/api/v1/notices', () => ({ items: [], total: 5, page: 1, per_page: 1, unread_count: unread }))
+    fake.on('GET', '/api/v1/me', () => ({ user: { id: 1 }, houses: [membership(1)], staff: null }))
+    const page = loadPage('pages/index/index')
+    page.instance.onLoad({})
+    page.instance.onShow()
+    await flush()
+    expect(text(page, '#unread-badge')).toBe('3')
+    unread = 0
+    page.instance.onShow()
+    await flush()
+    expect(exists(page, '#unread-badge')).toBe(false)
+    unread = 120
+    page.instance.onShow()
+    await flush()
+    expect(text(page, '#unread-badge')).toBe('99+')
+    fake.on('GET', '/api/v1/notices', () => envelope(503, 'unavailable', '服务暂时不可用'))
+    page.instance.onShow()
+    await flush()
+    expect(text(page, '#unread-badge')).toBe('99+')
+    expect(wxState.toasts).toEqual([])
   })
 
   test('staff also get 我的任务', async () => {
@@ -113,7 +142,7 @@ describe('home', () => {
     expect(all(page, '.house')).toHaveLength(0)
     page.instance.onShow()
     await flush()
-    expect(fake.requests()).toEqual(['GET /api/v1/me'])
+    expect(fake.requests()).toEqual(['GET /api/v1/me', 'GET /api/v1/notices?page=1&per_page=1'])
     expect(all(page, '.house')).toHaveLength(1)
   })
 

@@ -58,15 +58,33 @@ describe('order rules', () => {
   const owner = (status, extra) => orders.ownerActions(order(1, Object.assign({ status }, extra || {})))
 
   test('owner actions by status', () => {
-    expect(owner('submitted')).toEqual({ cancel: true, urge: true, confirm: false, rework: false, rate: false })
-    expect(owner('accepted')).toEqual({ cancel: true, urge: true, confirm: false, rework: false, rate: false })
-    expect(owner('on_site')).toEqual({ cancel: false, urge: true, confirm: false, rework: false, rate: false })
-    expect(owner('paused')).toEqual({ cancel: false, urge: true, confirm: false, rework: false, rate: false })
-    expect(owner('completed')).toEqual({ cancel: false, urge: false, confirm: true, rework: true, rate: false })
-    expect(owner('confirmed')).toEqual({ cancel: false, urge: false, confirm: false, rework: false, rate: true })
+    const none = { cancel: false, urge: false, confirm: false, rework: false, rate: false, pay: false }
+    expect(owner('submitted')).toEqual(Object.assign({}, none, { cancel: true, urge: true }))
+    expect(owner('accepted')).toEqual(Object.assign({}, none, { cancel: true, urge: true }))
+    expect(owner('on_site')).toEqual(Object.assign({}, none, { urge: true }))
+    expect(owner('paused')).toEqual(Object.assign({}, none, { urge: true }))
+    expect(owner('completed')).toEqual(Object.assign({}, none, { confirm: true, rework: true }))
+    expect(owner('confirmed')).toEqual(Object.assign({}, none, { rate: true }))
     expect(owner('confirmed', { rating: 5 }).rate).toBe(false)
-    expect(owner('closed')).toEqual({ cancel: false, urge: false, confirm: false, rework: false, rate: false })
-    expect(owner('cancelled')).toEqual({ cancel: false, urge: false, confirm: false, rework: false, rate: false })
+    expect(owner('closed')).toEqual(none)
+    expect(owner('cancelled')).toEqual(none)
+  })
+
+  test('complaints are rated straight after the final reply, never confirmed', () => {
+    const c = (status, extra) => owner(status, Object.assign({ kind: 'complaint' }, extra || {}))
+    expect(c('completed')).toMatchObject({ confirm: false, rework: false, rate: true })
+    expect(c('completed', { rating: 2 }).rate).toBe(true) // reopened and answered again
+    expect(c('confirmed')).toMatchObject({ rate: true })
+    expect(c('confirmed', { rating: 4 }).rate).toBe(false)
+    expect(c('closed').rate).toBe(false)
+  })
+
+  test('money due on a finished paid service', () => {
+    expect(orders.amountDue(order(1, { kind: 'service', status: 'completed', final_fen: 6250, paid_fen: 1000 }))).toBe(5250)
+    expect(orders.amountDue(order(1, { kind: 'service', status: 'closed', final_fen: 6250, paid_fen: 6250 }))).toBe(0)
+    expect(orders.amountDue(order(1, { kind: 'service', status: 'on_site', final_fen: null }))).toBe(0)
+    expect(orders.amountDue(order(1, { kind: 'repair', status: 'completed', final_fen: 1200 }))).toBe(0)
+    expect(owner('confirmed', { kind: 'service', final_fen: 5000 }).pay).toBe(true)
   })
 
   test('desk actions follow permissions, the department and the status', () => {

@@ -29,15 +29,27 @@ const ASSIGNABLE = ['submitted', 'dispatched', 'accepted']
 
 const has = (list, status) => list.indexOf(status) >= 0
 
-// What an owner may do with an order in its current status.
+// Money still due on a paid-service order once the work is done (final_fen - paid_fen), else 0.
+function amountDue(order) {
+  const o = order || {}
+  if (o.kind !== 'service' || typeof o.final_fen !== 'number' || !has(DONE, o.status)) return 0
+  return Math.max(0, o.final_fen - (o.paid_fen || 0))
+}
+
+// What an owner may do with an order in its current status. Complaints are not "confirmed": after the
+// final reply (status completed) the owner rates the handling straight away (the server confirms it).
 function ownerActions(order) {
   const s = order.status
+  const unrated = order.rating === null || order.rating === undefined
+  const complaint = order.kind === 'complaint'
   return {
     cancel: has(CANCELLABLE, s),
     urge: has(OPEN, s),
-    confirm: s === 'completed',
-    rework: s === 'completed',
-    rate: s === 'confirmed' && (order.rating === null || order.rating === undefined),
+    confirm: !complaint && s === 'completed',
+    rework: !complaint && s === 'completed',
+    // A reopened complaint keeps its old rating; its next final reply can be rated again.
+    rate: complaint ? s === 'completed' || (s === 'confirmed' && unrated) : s === 'confirmed' && unrated,
+    pay: amountDue(order) > 0,
   }
 }
 
@@ -75,10 +87,55 @@ function deskActions(staff, order) {
   }
 }
 
+// Staff replies to a complaint (timeline actions "reply" and "resolve"), newest first.
+function replies(order) {
+  return (order.timeline || [])
+    .filter((e) => e.action === 'reply' || e.action === 'resolve')
+    .map((e, i) => ({
+      key: e.id || 'r' + i,
+      final: e.action === 'resolve',
+      label: e.action === 'resolve' ? '最终答复' : '处理进展',
+      content: e.note || '',
+      who: e.actor_name || '服务中心',
+      at_text: formatTime(e.at),
+    }))
+    .reverse()
+}
+
+// A complaint's clocks in words: 受理 (handler), 到场 (emergencies), 答复 (reply), 回访 (follow-up).
+function complaintDeadlineLines(order, base) {
+  const d = order.deadlines || {}
+  const s = order.status
+  const lines = []
+  const when = (value) => formatFriendly(value, base)
+  const overdue = (value) => parseTime(value) < base
+  const open = has(OPEN, s)
+  if (d.handler_due_at && (s === 'submitted' || s === 'dispatched')) {
+    lines.push(overdue(d.handler_due_at)
+      ? '受理时限：应在 ' + when(d.handler_due_at) + ' 前受理，已超时，可以催办'
+      : '受理时限：服务中心将在 ' + when(d.handler_due_at) + ' 前受理您的投诉')
+  }
+  if (d.onsite_due_at && order.emergency && open && !order.arrived_at) {
+    lines.push(overdue(d.onsite_due_at)
+      ? '工作人员应在 ' + when(d.onsite_due_at) + ' 前到场，已超时，请同时拨打物业值班电话'
+      : '工作人员将在 ' + when(d.onsite_due_at) + ' 前赶到现场')
+  }
+  if (d.reply_due_at && open && !replies(order).length) {
+    lines.push(overdue(d.reply_due_at)
+      ? '答复时限：应在 ' + when(d.reply_due_at) + ' 前答复您，已超时，可以催办'
+      : '答复时限：将在 ' + when(d.reply_due_at) + ' 前答复您' + (order.important ? '（经理亲自处理）' : ''))
+  }
+  if (d.callback_due_at && has(DONE, s)) {
+    lines.push('服务中心将在 ' + when(d.callback_due_at) + ' 前回访，听取您对处理结果的意见')
+  }
+  return lines
+}
+
 // Deadlines (order.deadlines) as sentences for the owner, only those that still matter.
 function deadlineLines(order, now) {
   const d = order.deadlines || {}
   const base = now === undefined ? Date.now() : now
+  if (order.kind === 'complaint') return complaintDeadlineLines(order, base)
   const lines = []
   const s = order.status
   const overdue = (value) => parseTime(value) < base
@@ -138,6 +195,9 @@ function decorate(order, now) {
     materials_list: materials,
     materials_text: o.materials_fen ? formatYuan(o.materials_fen) : '',
     paid_text: o.paid_fen ? formatYuan(o.paid_fen) : '',
+    due_fen: amountDue(o),
+    due_text: amountDue(o) ? formatYuan(amountDue(o)) : '',
+    replies: o.kind === 'complaint' ? replies(o) : [],
     deadline_lines: deadlineLines(o, now),
     complete_due_text: o.deadlines && o.deadlines.complete_due_at && has(OPEN, o.status) ? formatFriendly(o.deadlines.complete_due_at, now) : '',
     events: timeline(o.timeline),
@@ -163,6 +223,8 @@ module.exports = {
   deskActions,
   staffCan,
   deadlineLines,
+  amountDue,
+  replies,
   timeline,
   decorate,
 }

@@ -1,13 +1,18 @@
-// One of my work orders: GET /api/v1/work-orders/{id}. Opened from the list and from the "工单进度通知"
-// subscribe message (pages/orders/detail?id=). Actions appear only when they fit the status; a 409 means
-// the order moved on meanwhile: the message is shown and the order reloaded.
+// One of my work orders: GET /api/v1/work-orders/{id}. Opened from the list and from the "工单进度通知" and
+// "投诉处理回复" subscribe messages (pages/orders/detail?id=). Actions appear only when they fit the status;
+// a 409 means the order moved on meanwhile: the message is shown and the order reloaded.
+// Complaints show the staff replies (timeline "reply" / "resolve") first and are rated right after the
+// final reply. A finished paid-service order with money due can be paid online (utils/pay.js).
 const api = require('../../utils/api')
+const pay = require('../../utils/pay')
+const subscribe = require('../../utils/subscribe')
 const { decorate, ownerActions } = require('../../utils/orders')
 const { formatYuan } = require('../../utils/money')
 const { loadRemotePhotos } = require('../../utils/upload')
 const { toast, confirm, reasonDialogMethods } = require('../../utils/ui')
 
-const LOW_RATING = 2 // this or fewer stars: free rework and a callback (server rule)
+const LOW_RATING = 2 // this or fewer stars: free rework and a callback; complaints reopen (server rule)
+const PAYMENT_TEMPLATE = 'payment_result'
 
 const DIALOGS = {
   cancel: {
@@ -49,13 +54,23 @@ Component({
     lowScore: LOW_RATING,
     ratingError: '',
     ratingSaving: false,
+
+    payStage: '', // '' | creating | paying | confirming
   },
 
   methods: Object.assign({}, reasonDialogMethods, {
     onLoad(query) {
       this.orderId = Number((query && query.id) || 0)
       this.dialogs = DIALOGS
+      this.shown = false
+      this.paySubscribeIds = null // loaded once the order shows money due
       return this.load()
+    },
+
+    onShow() {
+      // Back from the payment page (or elsewhere): the order may have changed.
+      if (this.shown && this.data.order) this.load()
+      this.shown = true
     },
 
     onPullDownRefresh() {
@@ -83,7 +98,14 @@ Component({
 
     show(order) {
       const before = this.data.order
-      this.setData({ loading: false, error: '', order: decorate(order), actions: ownerActions(order) })
+      const actions = ownerActions(order)
+      this.setData({ loading: false, error: '', order: decorate(order), actions })
+      if (actions.pay && !this.paySubscribeIds) {
+        this.paySubscribeIds = []
+        subscribe.idsToAsk([PAYMENT_TEMPLATE]).then((ids) => {
+          this.paySubscribeIds = ids
+        })
+      }
       const same = (a, b) => JSON.stringify(a || []) === JSON.stringify(b || [])
       const jobs = []
       if (!before || !same(before.photos, order.photos)) jobs.push(loadRemotePhotos(this, 'photos', order.photos))
@@ -182,7 +204,9 @@ Component({
         (order) => {
           this.setData({ ratingSaving: false })
           this.show(order)
-          toast(score <= LOW_RATING ? '已为您安排免费返工' : '感谢您的评价', score <= LOW_RATING ? 'none' : 'success')
+          const complaint = order.kind === 'complaint'
+          const low = score <= LOW_RATING
+          toast(low ? (complaint ? '投诉已重新打开，经理将亲自跟进' : '已为您安排免费返工') : '感谢您的评价', low ? 'none' : 'success')
         },
         (err) => {
           // Keep the stars and the comment.
@@ -192,6 +216,37 @@ Component({
           if (err.status === 409) this.actionFailed(err)
         },
       )
+    },
+
+    // -- paying (paid services) ------------------------------------------------------------------
+
+    // POST /api/v1/payments {work_order_id} -> wx.requestPayment -> poll until the server says paid.
+    // The amount is the server's (final - paid); the page only shows it.
+    onPay() {
+      if (this.data.payStage || this.data.busy || !this.data.actions.pay) return Promise.resolve()
+      const ids = this.paySubscribeIds || []
+      this.paySubscribeIds = []
+      this.setData({ payStage: 'creating', notice: '' })
+      return pay
+        .pay({
+          key: 'order:' + this.orderId,
+          create: () => api.post('/api/v1/payments', { work_order_id: this.orderId }),
+          subscribeIds: ids, // asked synchronously, inside this tap
+          onStage: (stage) => this.setData({ payStage: stage }),
+        })
+        .then((result) => {
+          this.setData({ payStage: '' })
+          if (result.outcome !== 'paid') toast('支付结果确认中，请稍后查看')
+          wx.navigateTo({ url: '/pages/payments/detail?id=' + result.payment.id })
+        })
+        .catch((err) => {
+          this.setData({ payStage: '' })
+          if (pay.isCancel(err)) {
+            toast('已取消支付')
+            return null
+          }
+          return this.actionFailed(err)
+        })
     },
 
     // -- photos -------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-// My work orders: GET /api/v1/work-orders?kind=&page=&per_page=, tabs 全部 / 报修 / 有偿服务,
+// My work orders: GET /api/v1/work-orders?kind=&page=&per_page=, tabs 全部 / 报修 / 有偿服务 / 投诉,
 // "加载更多", pull-down refresh; refreshed when coming back from a detail page.
 const api = require('../../utils/api')
 const { decorate } = require('../../utils/orders')
@@ -9,6 +9,7 @@ const TABS = [
   { kind: '', label: '全部' },
   { kind: 'repair', label: '报修' },
   { kind: 'service', label: '有偿服务' },
+  { kind: 'complaint', label: '投诉' },
 ]
 
 Component({

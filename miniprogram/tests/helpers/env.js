@@ -1,5 +1,6 @@
 // Test environment: a fake API behind wx.request (a route table that records every request),
-// fakes for the other wx APIs the pages use, and a page loader built on miniprogram-simulate.
+// fakes for the other wx APIs the pages use (wx.requestPayment: success, "fail cancel" or a failure, in
+// the order of wxState.paymentAnswers), and a page loader built on miniprogram-simulate.
 const path = require('path')
 const simulate = require('miniprogram-simulate')
 
@@ -7,6 +8,7 @@ const ROOT = path.resolve(__dirname, '../..')
 const config = require('../../config')
 const api = require('../../utils/api')
 const upload = require('../../utils/upload')
+const pay = require('../../utils/pay')
 
 const BASE = config.apiBase
 
@@ -135,6 +137,12 @@ function installWx(fake) {
     downloads: [], // each wx.downloadFile url path
     phoneCalls: [],
     previews: [],
+    // WeChat Pay
+    paymentRequests: [], // each wx.requestPayment's options, callbacks left out
+    paymentAnswers: [], // queue: 'ok' | 'cancel' | 'fail'; empty queue: 'ok'
+    onPaid: null, // (options) => void, when a payment sheet succeeds (tests mark the payment paid here)
+    clipboard: [],
+    loadings: [],
   }
   const later = (fn) => setTimeout(fn, 0)
   Object.assign(global.wx, {
@@ -235,6 +243,29 @@ function installWx(fake) {
       })
       return { onProgressUpdate() {}, abort() {} }
     }),
+    requestPayment: jest.fn((options) => {
+      const copy = {}
+      Object.keys(options).forEach((k) => {
+        if (typeof options[k] !== 'function') copy[k] = options[k]
+      })
+      state.paymentRequests.push(copy)
+      const answer = state.paymentAnswers.length ? state.paymentAnswers.shift() : 'ok'
+      later(() => {
+        if (answer === 'ok') {
+          if (state.onPaid) state.onPaid(copy)
+          options.success && options.success({ errMsg: 'requestPayment:ok' })
+        } else if (answer === 'cancel') {
+          options.fail && options.fail({ errMsg: 'requestPayment:fail cancel' })
+        } else {
+          options.fail && options.fail({ errMsg: 'requestPayment:fail 系统繁忙' })
+        }
+        options.complete && options.complete()
+      })
+    }),
+    setClipboardData: jest.fn((options) => {
+      state.clipboard.push(options.data)
+      later(() => options.success && options.success({ errMsg: 'setClipboardData:ok' }))
+    }),
     makePhoneCall: jest.fn((o) => state.phoneCalls.push(o.phoneNumber)),
     previewImage: jest.fn((o) => state.previews.push(o)),
     showModal: jest.fn((options) => {
@@ -243,7 +274,7 @@ function installWx(fake) {
       later(() => options.success && options.success({ confirm: answer, cancel: !answer }))
     }),
     showToast: jest.fn((options) => state.toasts.push(options.title)),
-    showLoading: jest.fn(),
+    showLoading: jest.fn((o) => state.loadings.push(o.title)),
     hideLoading: jest.fn(),
     navigateTo: jest.fn((o) => state.navigations.push(['navigateTo', o.url])),
     redirectTo: jest.fn((o) => state.navigations.push(['redirectTo', o.url])),
@@ -263,6 +294,8 @@ function installWx(fake) {
 function setup() {
   api._reset()
   upload._reset()
+  pay._reset()
+  pay.settings.pollInterval = 1 // the product waits 1 s between polls
   const fake = new FakeApi()
   const wxState = installWx(fake)
   return { fake, wx: wxState }
