@@ -48,6 +48,26 @@ def create_payment(data):
     return payment
 
 
+@payments_blp.get("")
+@payments_blp.response(200, FeePaymentOut(many=True))
+@payments_blp.doc(security=BEARER)
+def list_payments():
+    """我的支付记录（最近 100 笔）"""
+    owner = require_owner()
+    return db.session.scalars(select(Payment).where(Payment.owner_id == owner.id)
+                              .order_by(Payment.id.desc()).limit(100)).all()
+
+
+@payments_blp.post("/<int:payment_id>/cancel")
+@payments_blp.response(200, FeePaymentOut)
+@payments_blp.doc(security=BEARER)
+def cancel_payment(payment_id):
+    """取消未完成的支付（在微信支付关单后释放账单）"""
+    payment = services.cancel_by_owner(services.owner_payment(require_owner(), payment_id))
+    db.session.commit()
+    return payment
+
+
 @payments_blp.get("/<int:payment_id>")
 @payments_blp.response(200, FeePaymentOut)
 @payments_blp.doc(security=BEARER)
@@ -70,9 +90,10 @@ def get_receipt(payment_id):
 def receipt_html(payment: Payment) -> str:
     community = db.session.get(Community, payment.community_id)
     return render("server.billing", "receipt.html", payment=payment, community=community,
-                  lines=services.receipt_lines(payment),
+                  lines=services.payment_lines(payment),
                   paid_at=local_text(payment.paid_at, community.timezone) if payment.paid_at else "",
-                  payer=(payment.owner.name if payment.owner and payment.owner.name else "业主"),
+                  payer=payment.payer_name or (payment.owner.name if payment.owner and payment.owner.name
+                                               else "业主"),
                   method=PAYMENT_METHODS.get(payment.method, payment.method))
 
 

@@ -18,13 +18,18 @@ class BillOut(ma.Schema):
     house = ma.fields.Function(lambda b: {"id": b.house_id, "label": b.house.label})
     item = ma.fields.Function(lambda b: b.fee_item.name)
     item_code = ma.fields.Function(lambda b: b.fee_item.code)
+    item_kind = ma.fields.Function(lambda b: b.fee_item.kind, metadata={"description": "area/shared/heating/fixed/metered/one_off"})
+    unit = ma.fields.Function(lambda b: b.fee_item.unit, metadata={"description": "计价单位，如 元/㎡·月、元/吨"})
+    meter_kind = ma.fields.Function(lambda b: b.fee_item.meter_kind)
     period = ma.fields.String()
     amount_fen = ma.fields.Integer()
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda b: services.BILL_STATUSES[b.status])
     due_date = ma.fields.Date()
     details = ma.fields.Dict(metadata={"description": "计费依据：面积、单价、读数…"})
-    in_payment = ma.fields.Function(lambda b: b.locked_payment_id is not None)
+    in_payment = ma.fields.Function(lambda b: b.locked_payment_id is not None and services.live(b.locked_payment_id),
+                                    metadata={"description": "正在一笔未完成的支付中"})
+    paid_payment_id = ma.fields.Integer(allow_none=True)
     paid_at = LocalDateTime(allow_none=True)
 
 
@@ -59,6 +64,8 @@ class FeePaymentOut(ma.Schema):
     expires_at = LocalDateTime(allow_none=True)
     paid_at = LocalDateTime(allow_none=True)
     created_at = LocalDateTime()
+    items = ma.fields.Function(lambda p: services.payment_lines(p),
+                               metadata={"description": "缴费明细：项目、房屋、金额（分）"})
     bill_ids = ma.fields.Function(lambda p: [i.bill_id for i in p.items if i.bill_id])
     work_order_ids = ma.fields.Function(lambda p: [i.work_order_id for i in p.items if i.work_order_id])
     pay_params = ma.fields.Function(lambda p: services.pay_params(p),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -103,11 +104,19 @@ def create_online(owner: Owner, *, bill_ids: list[int] | None = None, work_order
 
 
 def _bill_items(owner: Owner, bill_ids: list[int]) -> tuple[list[PaymentItem], int, str]:
+    houses = owner_house_ids(owner)
+    bills = lock_payable_bills(bill_ids, lambda b: b.house_id in houses)
+    return [PaymentItem(bill_id=b.id, amount_fen=b.amount_fen) for b in bills], bills[0].community_id, \
+        bills_description(bills)
+
+
+def lock_payable_bills(bill_ids: list[int], visible: Callable[[Bill], bool]) -> list[Bill]:
+    """The bills, row-locked, when every one is visible to the caller (else 404), of one community, unpaid
+    and not held by a live payment (else 409). Shared by owners paying online and the desk."""
     ids = sorted(set(bill_ids))
     # Row locks in id order: two payments racing for the same bills wait, never deadlock.
     bills = list(db.session.scalars(select(Bill).where(Bill.id.in_(ids)).order_by(Bill.id).with_for_update()))
-    houses = owner_house_ids(owner)
-    found = {b.id for b in bills if b.house_id in houses}
+    found = {b.id for b in bills if visible(b)}
     missing = [i for i in ids if i not in found]
     if missing:
         raise NotFound("未找到账单：" + "、".join(map(str, missing)))
@@ -116,15 +125,19 @@ def _bill_items(owner: Owner, bill_ids: list[int]) -> tuple[list[PaymentItem], i
     paid = [b.id for b in bills if b.status != "unpaid"]
     if paid:
         raise Conflict("账单已缴或已处理：" + "、".join(map(str, paid)), code="bill_not_payable")
-    held = [b.id for b in bills if b.locked_payment_id is not None and _live(b.locked_payment_id)]
+    held = [b.id for b in bills if b.locked_payment_id is not None and live(b.locked_payment_id)]
     if held:
         raise Conflict("账单正在另一笔支付中，请完成或稍后再试：" + "、".join(map(str, held)), code="bill_in_payment")
+    return bills
+
+
+def bills_description(bills: list[Bill]) -> str:
     names = sorted({b.fee_item.name for b in bills})
-    description = f"{'、'.join(names)}（{len(bills)} 笔）"
-    return [PaymentItem(bill_id=b.id, amount_fen=b.amount_fen) for b in bills], bills[0].community_id, description
+    return f"{'、'.join(names)}（{len(bills)} 笔）"
 
 
-def _live(payment_id: int) -> bool:
+def live(payment_id: int) -> bool:
+    """A payment that can still be paid (pending and not expired)."""
     payment = db.session.get(Payment, payment_id)
     return payment is not None and payment.status == "pending" and as_utc(payment.expires_at) > utcnow()
 
@@ -315,15 +328,37 @@ def check_pending(limit: int = 200) -> dict:
     return counts
 
 
-def receipt_lines(payment: Payment) -> list[dict]:
+def payment_lines(payment: Payment) -> list[dict]:
+    """What a payment pays, line by line (for the receipt and the payment's JSON)."""
     lines = []
     for item in payment.items:
         if item.bill_id:
             bill = db.session.get(Bill, item.bill_id)
-            lines.append({"what": f"{bill.fee_item.name} {bill.period}", "house": bill.house.label,
-                          "amount": yuan(item.amount_fen)})
+            what, house = f"{bill.fee_item.name} {bill.period}", bill.house.label
         else:
             order = db.session.get(WorkOrder, item.work_order_id)
-            lines.append({"what": f"有偿服务 {order.number} {order.title}", "house": order.house.label,
-                          "amount": yuan(item.amount_fen)})
+            what, house = f"有偿服务 {order.number} {order.title}", order.house.label
+        lines.append({"what": what, "house": house, "amount_fen": item.amount_fen, "amount": yuan(item.amount_fen),
+                      "bill_id": item.bill_id, "work_order_id": item.work_order_id})
     return lines
+
+
+def cancel_by_owner(payment: Payment) -> Payment:
+    """The owner gave up this attempt (e.g. to pay a different selection): close it at WeChat Pay first, so
+    it can no longer be paid, then release its bills. A payment WeChat says is paid is applied instead."""
+    if payment.status != "pending":
+        raise Conflict("只有待支付的订单可以取消", code="not_pending")
+    if payment.prepay_id:
+        client = pay_client()
+        try:
+            tx = client.query(payment.out_trade_no)
+            if tx.get("trade_state") == "SUCCESS":
+                apply_success(tx)
+                raise Conflict("该订单已支付成功", code="already_paid")
+            client.close(payment.out_trade_no)
+        except PayError as err:
+            raise UpstreamError("微信支付暂时不可用，请稍后再试") from err
+    payment = db.session.get(Payment, payment.id, with_for_update=True)
+    if payment.status == "pending":
+        _close(payment, "业主取消")
+    return payment

@@ -178,6 +178,8 @@ class OrderOut(OrderSummaryOut):
     category_label = ma.fields.Function(lambda o: category_label(o))
     about_staff_name = ma.fields.String(allow_none=True)
     arrived_at = LocalDateTime(allow_none=True)
+    accepted_at = LocalDateTime(allow_none=True)
+    replied_at = LocalDateTime(allow_none=True, metadata={"description": "投诉首次答复时间"})
     completed_at = LocalDateTime(allow_none=True)
     confirmed_at = LocalDateTime(allow_none=True)
     timeline = ma.fields.Function(

@@ -262,3 +262,17 @@ def test_refund_requested_approved_and_sent(app, client, zhangsan, login, sandbo
         assert db.session.get(Refund, refund["id"]).status == "success"
     listed = client.get("/api/v1/staff/refunds?status=success", headers=manager).get_json()
     assert [r["id"] for r in listed] == [refund["id"]]
+
+
+def test_owner_cancels_a_pending_payment_to_pay_another_selection(app, client, zhangsan, sandbox):
+    bills = unpaid(client, zhangsan.headers)
+    first = pay(client, zhangsan.headers, [b["id"] for b in bills])
+    assert [line["amount_fen"] for line in first["items"]] == [b["amount_fen"] for b in sorted(bills, key=lambda b: b["id"])]
+    cancelled = client.post(f"/api/v1/payments/{first['id']}/cancel", headers=zhangsan.headers).get_json()
+    assert cancelled["status"] == "closed"
+    orders = sandbox.http.get(sandbox.base + "sandbox/pay/orders").json()
+    assert orders[0]["state"] == "CLOSED"  # it can no longer be paid at WeChat
+    assert all(not b["in_payment"] for b in unpaid(client, zhangsan.headers))
+    second = pay(client, zhangsan.headers, [bills[0]["id"]])
+    assert client.get("/api/v1/payments", headers=zhangsan.headers).get_json()[0]["id"] == second["id"]
+    assert client.post(f"/api/v1/payments/{first['id']}/cancel", headers=zhangsan.headers).status_code == 409
