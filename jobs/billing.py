@@ -1,4 +1,4 @@
-"""Fee jobs: monthly bill generation, pending-payment checks, refunds."""
+"""Fee jobs: monthly bill generation, pending-payment checks, refunds, the daily WeChat Pay reconciliation."""
 from __future__ import annotations
 
 from server.billing import generation, refunds, services
@@ -29,3 +29,21 @@ def check_refunds() -> int:
 
 def send_refund(refund_id: int) -> str:
     return refunds.send(refund_id)
+
+
+@with_app
+def reconcile_previous_day() -> str:
+    """Periodic (daily, after 10:00 Beijing time when WeChat Pay's trade bill is ready): yesterday's bill
+    against our payments, plus another try for the failed days of the past week."""
+    from server.billing import reconciliation
+
+    return "; ".join(f"{r.day}: {r.status} ({r.differences} differences)" for r in reconciliation.reconcile_recent())
+
+
+@with_app
+def send_bill_reminders() -> dict:
+    """Periodic (daily, 10:00): dunning reminders to owners who consented -- before the due date and every
+    DUNNING_EVERY_DAYS days while overdue, one message per house (server/billing/dunning.py)."""
+    from server.billing import dunning
+
+    return dunning.send_reminders()

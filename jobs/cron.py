@@ -41,6 +41,12 @@ PERIODIC = [
     Periodic("bills-generate", "jobs.billing.generate_monthly", "low", cron="0 2 * * *"),
     Periodic("payments-check", "jobs.billing.check_pending_payments", "default", interval=60),
     Periodic("refunds-check", "jobs.billing.check_refunds", "default", interval=300),
+    # Bill reminders once a day at a decent hour (10:00, or 18:00 Beijing on a UTC clock); "today" is the
+    # community's own date, and a second run the same day sends nothing.
+    Periodic("bills-dunning", "jobs.billing.send_bill_reminders", "low", cron="0 10 * * *"),
+    # WeChat Pay's trade bill of a day is ready after 10:00 the next day (Beijing time); 10:30 is after that
+    # whether the server's clock is Beijing time or UTC (18:30 Beijing).
+    Periodic("pay-reconcile", "jobs.billing.reconcile_previous_day", "low", cron="30 10 * * *"),
     Periodic("complaints-weekly-updates", "jobs.workorders.weekly_updates", "low", interval=3600),
     Periodic("common-problems-detect", "jobs.feedback.detect_common_problems", "default", interval=300),
     Periodic("common-problems-remind", "jobs.feedback.remind_overdue_problems", "low", interval=900),

@@ -98,6 +98,8 @@ def _register_api(app: Flask) -> None:
     from .workorders.office_routes import BLUEPRINTS as office_blueprints
     from .workorders.routes import BLUEPRINTS as workorder_blueprints
     from .billing.routes import BLUEPRINTS as billing_blueprints
+    from .billing.report_routes import BLUEPRINTS as billing_report_blueprints
+    from .billing.staff_routes import BLUEPRINTS as billing_staff_blueprints
     from .notices.routes import BLUEPRINTS as notice_blueprints
     from .feedback.routes import BLUEPRINTS as feedback_blueprints
 
@@ -113,7 +115,8 @@ def _register_api(app: Flask) -> None:
     init_guard(app)
     api = Api(app)
     for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp, *workorder_blueprints,
-                *office_blueprints, *billing_blueprints, *notice_blueprints, *feedback_blueprints):
+                *office_blueprints, *billing_blueprints, *billing_report_blueprints, *billing_staff_blueprints,
+                *notice_blueprints, *feedback_blueprints):
         api.register_blueprint(blp)
     errors.register_error_handlers(app)
     app.extensions["api"] = api

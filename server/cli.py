@@ -17,6 +17,9 @@ from .extensions import db
 def register_cli(app: Flask) -> None:
     for group in (roster_cli, demo_cli, config_cli, staff_cli, jobs_cli, community_cli, bills_cli, meters_cli):
         app.cli.add_command(group)
+    from .billing.reconciliation import billing_cli  # flask billing reconcile
+
+    app.cli.add_command(billing_cli)
 
 
 roster_cli = AppGroup("roster", help="业主名册")

@@ -130,6 +130,12 @@ SETTINGS: list[Setting] = [
     Setting("PAY_NOTIFY_MAX_SKEW", "300", "Notifications whose timestamp is further than this many seconds from "
             "now are rejected (replays).", int),
     Setting("BILL_DAY", "1", "Day of the month on which the periodic job generates the month's bills.", int),
+    Setting("DUNNING_BEFORE_DAYS", "3", "Owners (with consent) get one reminder when an unpaid bill falls due within "
+            "this many days.", int),
+    Setting("DUNNING_EVERY_DAYS", "7", "While bills are overdue, owners (with consent) are reminded every this many "
+            "days.", int),
+    Setting("DUNNING_MAX_REMINDERS", "6", "Reminders per bill at most (the one before the due date included); after "
+            "that, staff phone, visit or write.", int),
     Setting("TRUSTED_PROXIES", "1", "Number of reverse proxies in front of the API (for the client IP in "
             "rate limits and logs).", int),
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "Attempts of a background job before it is marked failed.", int),

@@ -41,6 +41,11 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "surveys": frozenset({"receptionist", "manager"}),  # monthly satisfaction survey and answers to opinions
     "common_problems": frozenset({"receptionist", "manager"}),  # see them; answering is publish_notices
     "complaint_report": frozenset({"manager"}),
+    # Fees: take offline payments at the desk (receptionists too where Community.reception_collects_fees:
+    # see can_collect_fees), administer fee items / meters / one-off charges, chase arrears (催收).
+    "collect_fees": frozenset({"cashier", "manager"}),
+    "manage_fees": frozenset({"manager"}),
+    "dunning": frozenset({"cashier", "receptionist", "manager"}),
 }
 FINANCE_PERMISSIONS = frozenset({"view_takings", "receive_takings", "reports"})
 REVIEWER_ROLES = ROLE_PERMISSIONS["review_bindings"]
@@ -51,8 +56,17 @@ def can(role: str, department: str, permission: str) -> bool:
     return role in ROLE_PERMISSIONS[permission] or (department == "finance" and permission in FINANCE_PERMISSIONS)
 
 
-def permissions(role: str, department: str) -> list[str]:
-    return [name for name in ROLE_PERMISSIONS if can(role, department, name)]
+def permissions(role: str, department: str, reception_collects_fees: bool = False) -> list[str]:
+    granted = [name for name in ROLE_PERMISSIONS if can(role, department, name)]
+    if "collect_fees" not in granted and can_collect_fees(role, department, reception_collects_fees):
+        granted.append("collect_fees")
+    return granted
+
+
+def can_collect_fees(role: str, department: str, reception_collects_fees: bool) -> bool:
+    """Cashiers and managers take fee payments; receptionists only where the community lets them."""
+    return can(role, department, "collect_fees") or (role == "receptionist" and reception_collects_fees)
+
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 

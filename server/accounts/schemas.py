@@ -59,7 +59,8 @@ class StaffOut(ma.Schema):
     skills = ma.fields.List(ma.fields.String())
     on_duty = ma.fields.Boolean()
     active = ma.fields.Boolean()
-    permissions = ma.fields.Function(lambda s: rules.permissions(s.role, s.department),
+    permissions = ma.fields.Function(lambda s: rules.permissions(s.role, s.department,
+                                                                 s.community.reception_collects_fees),
                                      metadata={"description": "本人可用的功能：review_bindings、desk、assign…"})
     mp_bound = ma.fields.Function(lambda s: bool(s.mp_openid))
     oa_bound = ma.fields.Function(lambda s: bool(s.oa_openid))

@@ -122,6 +122,7 @@ class Payment(db.Model):
     __table_args__ = (
         UniqueConstraint("community_id", "receipt_no"),
         Index("ix_payments_status_created", "status", "created_at"),
+        Index("ix_payments_collector_paid", "collector_id", "paid_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -143,6 +144,9 @@ class Payment(db.Model):
     receipt_no: Mapped[str | None] = mapped_column(String(30))
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     reference: Mapped[str | None] = mapped_column(String(64))  # POS slip / transfer reference
+    payer_name: Mapped[str | None] = mapped_column(String(50))  # who paid at the desk (printed on the receipt)
+    # Desk takings handed to finance (the daily cash handover, shared with paid-service payments).
+    handover_id: Mapped[int | None] = mapped_column(ForeignKey("cash_handovers.id", ondelete="SET NULL"))
     last_queried_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -15,12 +15,13 @@ from ..reporting import BINARY, XLSX_MIMETYPE, ReportArgs, parse_month, xlsx_res
 from ..schemas import LocalDateTime, PageArgs, Text, page_of
 from ..timeutil import to_local, utcnow
 from . import notice, payments, reports, rules
-from .schemas import PaymentOut, PersonOut
+from .schemas import PersonOut
 from .services import DESK_ROLES
 
 notice_blp = blueprint("service-notice", "/api/v1/staff/work-orders", "有偿服务通知单（打印）")
 callbacks_blp = blueprint("callback-queue", "/api/v1/staff/callbacks", "回访队列（接待员、经理）")
-handover_blp = blueprint("cash-handover", "/api/v1/staff/cash-handover", "收款员每日交款（财务、经理确认）")
+handover_blp = blueprint("cash-handover", "/api/v1/staff/cash-handover",
+                         "收款员每日交款：有偿服务与物业缴费（财务、经理确认）")
 reports_blp = blueprint("reports", "/api/v1/staff/reports", "有偿服务月报（经理、财务）")
 
 # -- schemas -----------------------------------------------------------------------------------------------
@@ -91,13 +92,33 @@ def _by_method(sheet: dict) -> list[dict]:
              "amount_fen": sheet["by_method"].get(m, 0)} for m in rules.OFFLINE_METHODS]
 
 
+TAKING_KINDS = {"service": "有偿服务", "fee": "物业收费"}
+
+
+class TakingOut(ma.Schema):
+    """One sum taken in person: a paid-service payment (kind service) or a fee payment at the desk (kind fee)."""
+    id = ma.fields.Integer(metadata={"description": "service: 工单收款记录 id；fee: 缴费记录 id（/staff/payments/{id}）"})
+    kind = ma.fields.String(metadata={"description": "service | fee"})
+    kind_label = ma.fields.Function(lambda t: TAKING_KINDS[t.kind])
+    order_id = ma.fields.Function(lambda t: t.order.id if t.order else None)
+    order_number = ma.fields.Function(lambda t: t.order.number if t.order else None)
+    description = ma.fields.String()
+    method = ma.fields.String()
+    method_label = ma.fields.Function(lambda t: rules.PAYMENT_METHODS[t.method])
+    amount_fen = ma.fields.Integer()
+    receipt_no = ma.fields.String()
+    collector = ma.fields.Nested(PersonOut, allow_none=True)
+    collected_at = LocalDateTime()
+
+
 class HandoverSheetOut(ma.Schema):
     collector = ma.fields.Nested(PersonOut, allow_none=True)
     day = ma.fields.Date()
     total_fen = ma.fields.Integer()
     by_method = ma.fields.Function(lambda s: MethodAmountOut(many=True).dump(_by_method(s)),
                                    metadata={"description": "现金 / POS 刷卡 / 转账 各自金额（分）"})
-    payments = ma.fields.List(ma.fields.Nested(PaymentOut))
+    payments = ma.fields.List(ma.fields.Nested(TakingOut),
+                              metadata={"description": "当日收款：有偿服务收款与前台物业缴费"})
     pending_fen = ma.fields.Integer(metadata={"description": "尚未交给财务的金额（分）"})
     handed_over = ma.fields.Function(lambda s: s["pending_fen"] == 0)
     handovers = ma.fields.List(ma.fields.Nested(HandoverOut))

@@ -2,13 +2,16 @@
 `settle()` with method "wechat" and the payment's out_trade_no as external_ref. Daily cash handover."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from ..accounts.models import Staff
 from ..accounts.rules import can
+from ..billing.models import Payment as FeePayment
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
@@ -58,17 +61,76 @@ def _day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=1)
 
 
+@dataclass(frozen=True)
+class Taking:
+    """Money a collector took in person, from either source: a paid-service OrderPayment ("service") or a
+    fee Payment taken at the desk ("fee", billing). Finance receives both in the same daily handover."""
+    kind: str
+    row: Any
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+    @property
+    def method(self) -> str:
+        return self.row.method
+
+    @property
+    def amount_fen(self) -> int:
+        return self.row.amount_fen
+
+    @property
+    def receipt_no(self) -> str:
+        return self.row.receipt_no
+
+    @property
+    def collector(self) -> Staff | None:
+        return self.row.collector
+
+    @property
+    def collector_id(self) -> int | None:
+        return self.row.collector_id
+
+    @property
+    def collected_at(self) -> datetime:
+        return self.row.collected_at if self.kind == "service" else self.row.paid_at
+
+    @property
+    def handover_id(self) -> int | None:
+        return self.row.handover_id
+
+    @property
+    def order(self) -> WorkOrder | None:
+        return self.row.order if self.kind == "service" else None
+
+    @property
+    def description(self) -> str:
+        return f"有偿服务 {self.row.order.number}" if self.kind == "service" else self.row.description
+
+
+def takings(community_id: int, start: datetime, end: datetime) -> list[Taking]:
+    """Everything taken in person (cash, POS, transfer) in [start, end): paid-service payments and fee
+    payments at the desk, oldest first."""
+    orders = db.session.scalars(select(OrderPayment).where(
+        OrderPayment.community_id == community_id, OrderPayment.collected_at >= start,
+        OrderPayment.collected_at < end, OrderPayment.method.in_(rules.OFFLINE_METHODS)).order_by(OrderPayment.id))
+    fees = db.session.scalars(select(FeePayment).where(
+        FeePayment.community_id == community_id, FeePayment.paid_at >= start, FeePayment.paid_at < end,
+        FeePayment.method.in_(rules.OFFLINE_METHODS), FeePayment.collector_id.is_not(None)).order_by(FeePayment.id))
+    rows = [Taking("service", p) for p in orders] + [Taking("fee", p) for p in fees]
+    return sorted(rows, key=lambda t: (t.collected_at, t.kind != "service", t.id))
+
+
 def handover_sheet(staff: Staff, day: date, zone: str) -> list[dict]:
-    """Per collector: what they took that day, by method, what finance has received (one or more
-    handovers: money taken after a handover is handed over later the same day) and what is still due."""
+    """Per collector: what they took that day (paid services and fees), by method, what finance has
+    received (one or more handovers: money taken after a handover is handed over later the same day) and
+    what is still due."""
     if not can(staff.role, staff.department, "view_takings"):
         raise Forbidden("只有财务、收费员和经理可以查看交款", code="role_forbidden")
     start, end = _day_bounds(day, zone)
-    payments = db.session.scalars(select(OrderPayment).where(
-        OrderPayment.community_id == staff.community_id, OrderPayment.collected_at >= start,
-        OrderPayment.collected_at < end, OrderPayment.method != "wechat").order_by(OrderPayment.id))
     sheets: dict[int, dict] = {}
-    for p in payments:
+    for p in takings(staff.community_id, start, end):
         sheet = sheets.setdefault(p.collector_id, {
             "collector": p.collector, "day": day, "payments": [], "total_fen": 0, "pending_fen": 0,
             "by_method": {m: 0 for m in rules.OFFLINE_METHODS}, "handovers": []})
@@ -100,6 +162,6 @@ def receive_handover(staff: Staff, collector_id: int, day: date, zone: str, note
                             received_by_id=staff.id, received_at=utcnow(), note=note)
     db.session.add(handover)
     db.session.flush()
-    for payment in pending:
-        payment.handover_id = handover.id
+    for taking in pending:
+        taking.row.handover_id = handover.id
     return handover

@@ -57,8 +57,10 @@ def request(method: str, url: str, body: dict | None = None, headers: dict | Non
 
 
 @contextmanager
-def stack(web_workers: int | None = None, rq_workers: int = 0, worker_mode: str = "fork"):
-    """Yields (api_base, sandbox_base, env)."""
+def stack(web_workers: int | None = None, rq_workers: int = 0, worker_mode: str = "fork",
+          extra_env: dict[str, str] | None = None):
+    """Yields (api_base, sandbox_base, env). WeChat Pay goes to the sandbox and notifies this gunicorn;
+    `extra_env` adds or overrides settings of every process (web, workers, sandbox)."""
     import redis
 
     recreate_database()
@@ -70,7 +72,10 @@ def stack(web_workers: int | None = None, rq_workers: int = 0, worker_mode: str 
                WUYE_LOG_LEVEL="WARNING", WUYE_QUEUE_PREFIX="bench-", WUYE_TRUSTED_PROXIES="0",
                WUYE_RATE_LOGIN_IP="100000/60", WUYE_RATE_BIND_IP="100000/60",
                WUYE_WORKER_MODE=worker_mode, FLASK_APP="server.app:create_app", GUNICORN_BIND=f"127.0.0.1:{api_port}",
-               SANDBOX_OA_CALLBACK_URL=f"http://127.0.0.1:{api_port}/wechat/official/events")
+               SANDBOX_OA_CALLBACK_URL=f"http://127.0.0.1:{api_port}/wechat/official/events",
+               WUYE_PAY_API_BASE=sandbox_base.rstrip("/"),
+               WUYE_PAY_NOTIFY_URL=f"http://127.0.0.1:{api_port}/api/v1/pay/notify",
+               **(extra_env or {}))
     if web_workers:
         env["WEB_CONCURRENCY"] = str(web_workers)
     bin_dir = Path(sys.executable).parent

@@ -53,8 +53,28 @@ def test_permissions_table():
     from server.accounts.rules import can, permissions
 
     assert permissions("receptionist", "service_center") == [
-        "review_bindings", "desk", "assign", "collect_payments", "publish_notices", "surveys", "common_problems"]
+        "review_bindings", "desk", "assign", "collect_payments", "publish_notices", "surveys", "common_problems",
+        "dunning"]
     assert can("cashier", "finance", "receive_takings") and not can("cashier", "service_center", "receive_takings")
     assert permissions("worker", "engineering") == []
     assert "manage_catalog" in permissions("manager", "service_center")
     assert can("manager", "service_center", "complaint_report") and not can("cashier", "finance", "complaint_report")
+    assert permissions("cashier", "service_center") == ["collect_payments", "view_takings", "collect_fees", "dunning"]
+    assert "manage_fees" in permissions("manager", "service_center")
+    assert "manage_fees" not in permissions("cashier", "service_center")
+
+
+def test_fee_collection_by_receptionists_depends_on_the_community():
+    from server.accounts.rules import can_collect_fees
+
+    assert can_collect_fees("cashier", "service_center", False) and can_collect_fees("manager", "service_center", False)
+    assert not can_collect_fees("receptionist", "service_center", False)
+    assert can_collect_fees("receptionist", "service_center", True)
+    assert not can_collect_fees("worker", "engineering", True) and not can_collect_fees("supervisor", "cleaning", True)
+
+
+def test_receptionist_collects_fees_only_where_the_community_allows():
+    from server.accounts.rules import permissions
+
+    assert "collect_fees" not in permissions("receptionist", "service_center")
+    assert "collect_fees" in permissions("receptionist", "service_center", reception_collects_fees=True)
