@@ -54,6 +54,8 @@ env-example: install
 bench: install services
 	python tests/bench/bench_api.py
 	python tests/bench/bench_orders.py
+	python tests/bench/bench_notices.py
+	python tests/bench/bench_billing.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache miniprogram/node_modules

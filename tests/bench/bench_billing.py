@@ -35,7 +35,7 @@ from decimal import Decimal
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
-from stack import request, stack  # noqa: E402
+from stack import request, stack
 
 PER_BUILDING = 500  # 5 units x 25 floors x 4 doors
 SUBSCRIBED_EVERY = 10  # 10% of the houses rent a parking space
