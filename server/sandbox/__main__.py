@@ -14,9 +14,15 @@ _SENSITIVE_PARAM = re.compile(r"(?<=[?&])(secret|access_token)=[^&]*")
 
 
 class RedactingRequestHandler(WSGIRequestHandler):
-    """werkzeug's one-line-per-request log, minus app secrets and access tokens in query strings."""
+    """werkzeug's one-line-per-request log, minus app secrets and access tokens in query strings.
+    HTTP/1.1 keeps connections alive between calls, as WeChat's servers do."""
+
+    protocol_version = "HTTP/1.1"
+    quiet = False
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if self.quiet:
+            return
         original = self.path
         self.path = _SENSITIVE_PARAM.sub(r"\1=***", original)
         try:
@@ -29,7 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m server.sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8090)
+    parser.add_argument("--quiet", action="store_true", help="no log line per request (benchmarks)")
     options = parser.parse_args(argv)
+    RedactingRequestHandler.quiet = options.quiet
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = create_sandbox_app()

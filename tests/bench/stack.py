@@ -84,7 +84,7 @@ def stack(web_workers: int | None = None, rq_workers: int = 0, worker_mode: str 
     subprocess.run([str(bin_dir / "flask"), "demo", "load"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     procs = [
-        subprocess.Popen([sys.executable, "-m", "server.sandbox", "--port", str(sandbox_port)], cwd=ROOT, env=env,
+        subprocess.Popen([sys.executable, "-m", "server.sandbox", "--port", str(sandbox_port), "--quiet"], cwd=ROOT, env=env,
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
         subprocess.Popen([str(bin_dir / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "server.app:create_app()"],
                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL),
