@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from .accounts import roster
@@ -69,9 +69,21 @@ def roster_csv() -> str:
     return out.getvalue()
 
 
+def complete() -> bool:
+    """The demo is there: its community, houses and staff (a half-finished load is loaded again)."""
+    from .accounts.models import House
+
+    community = db.session.scalar(select(Community).where(Community.code == "demo"))
+    if community is None:
+        return False
+    houses = db.session.scalar(select(func.count()).select_from(House).where(House.community_id == community.id))
+    staff = db.session.scalar(select(func.count()).select_from(Staff).where(Staff.community_id == community.id))
+    return houses >= 72 and staff >= len(STAFF)
+
+
 def load(force: bool = False) -> bool:
-    """Create the demo community unless it exists. Returns True when something was loaded."""
-    if not force and db.session.scalar(select(Community).where(Community.code == "demo")):
+    """Load the demo unless it is complete (every step is idempotent). Returns True when it loaded."""
+    if not force and complete():
         return False
     community = db.session.scalar(select(Community).where(Community.code == "demo"))
     if community is None:

@@ -116,3 +116,14 @@ def test_staff_create_makes_the_first_manager(app, client, community):
     assert login.status_code == 200 and login.get_json()["staff"]["role"] == "manager"
     assert run(app, "staff", "create", "lake", "13900000055", "重复", input="first-pass-1\n").exit_code != 0
     assert run(app, "staff", "create", "nowhere", "13900000056", "某", input="first-pass-1\n").exit_code != 0
+
+
+def test_a_half_loaded_demo_is_completed(app):
+    from server.accounts.models import Community
+
+    with app.app_context():
+        db.session.add(Community(code="demo", name="示例小区"))  # as if an earlier load had stopped halfway
+        db.session.commit()
+    assert "已载入" in run(app, "demo", "load").output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(House)) == 72
