@@ -31,7 +31,7 @@ Component({
     submitting: false,
   },
 
-  methods: Object.assign({}, photoMethods, whenMethods, {
+  methods: Object.assign({}, photoMethods, houses.categoryFormMethods('repair_categories'), whenMethods, {
     onLoad(query) {
       this.houseId = (query && query.house_id) || ''
       this.subscribeIds = []
@@ -39,45 +39,6 @@ Component({
         this.subscribeIds = ids
       })
       return this.load()
-    },
-
-    load() {
-      this.setData({ loading: true, error: '', noHouse: false })
-      return houses
-        .approvedHouses()
-        .then((list) => {
-          if (!list.length) {
-            this.setData({ loading: false, noHouse: true })
-            return null
-          }
-          this.setData({ houses: list, houseIndex: houses.indexOf(list, this.houseId) })
-          return this.loadCategories()
-        })
-        .catch((err) => this.setData({ loading: false, error: err.message }))
-    },
-
-    // Repair categories come with the catalog of the house's community.
-    loadCategories() {
-      const house = this.data.houses[this.data.houseIndex]
-      return api.get('/api/v1/catalog', { community: house.community_code }).then((catalog) => {
-        const categories = catalog.repair_categories || []
-        const previous = this.data.categories[this.data.categoryIndex]
-        const index = previous ? categories.findIndex((c) => c.key === previous.key) : -1
-        this.categoriesOf = house.community_code
-        this.setData({ loading: false, error: '', categories })
-        this.selectCategory(index)
-      })
-    },
-
-    reload() {
-      return this.load()
-    },
-
-    onHouseChange(e) {
-      this.setData({ houseIndex: Number(e.detail.value) || 0, 'errors.house_id': '' })
-      const house = this.data.houses[this.data.houseIndex]
-      if (house.community_code === this.categoriesOf) return Promise.resolve()
-      return this.loadCategories().catch((err) => toast(err.message))
     },
 
     selectCategory(index) {
