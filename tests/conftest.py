@@ -1,8 +1,9 @@
 """Test fixtures: real PostgreSQL and Redis on this machine, the WeChat sandbox as a real HTTP server.
 
-Our own resources only: database `wuye_test` (recreated per run, migrated with Alembic), Redis db 11
-(flushed between tests), the sandbox on a free port. Override with WUYE_TEST_DATABASE_URL /
-WUYE_TEST_REDIS_URL.
+Our own resources only, per run, so two runs on one machine never collide: a database
+`wuye_test_<run>` (created for this run, migrated with Alembic, dropped at the end), a Redis db claimed
+for this run (see tests/resources.py; flushed between tests), the sandbox on a free port. Override with
+WUYE_TEST_DATABASE_URL / WUYE_TEST_REDIS_URL.
 """
 from __future__ import annotations
 
@@ -22,9 +23,11 @@ import requests
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from tests import resources
+
 ROOT = Path(__file__).resolve().parent.parent
-TEST_DB_URL = os.environ.get("WUYE_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/wuye_test")
-TEST_REDIS_URL = os.environ.get("WUYE_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+TEST_DB_URL = resources.database_url()
+TEST_REDIS_URL = resources.redis_url()
 
 
 # -- no test reaches the internet ---------------------------------------------------------------------
@@ -125,16 +128,6 @@ def sandbox(sandbox_server):
 
 # -- database, redis, app ----------------------------------------------------------------------------
 
-def _recreate_database(url: str) -> None:
-    u = make_url(url)
-    admin = f"host={u.host} port={u.port or 5432} user={u.username or 'postgres'} dbname=postgres"
-    if u.password:
-        admin += f" password={u.password}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{u.database}"')
-
-
 def test_config(sandbox_base: str, **extra) -> dict:
     cfg = {
         "ENV": "test", "DATABASE_URL": TEST_DB_URL, "REDIS_URL": TEST_REDIS_URL,
@@ -149,20 +142,32 @@ def test_config(sandbox_base: str, **extra) -> dict:
 test_config.__test__ = False  # a helper, not a test
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _release_resources():
+    yield
+    resources.release()
+
+
 @pytest.fixture(scope="session")
 def app(sandbox_server):
     from flask_migrate import upgrade
 
     from server.app import create_app
 
-    _recreate_database(TEST_DB_URL)
+    resources.recreate_database(TEST_DB_URL)
     application = create_app(test_config(sandbox_server.base))
     with application.app_context():
         upgrade()  # the real migrations, not create_all: they are what production runs
     from jobs import context
 
     context.set_app(application)  # job functions called directly in tests run in this app
-    return application
+    yield application
+    from server.extensions import db
+
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    resources.drop_database(TEST_DB_URL)
 
 
 @pytest.fixture(scope="session")
@@ -186,7 +191,7 @@ def clean_state(request):
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
         with db.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    rconn.flushdb()
+    resources.flush(rconn)
 
 
 @pytest.fixture(autouse=True)
