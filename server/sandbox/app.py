@@ -178,7 +178,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from . import pay_defaults
-from .pay import is_pay_path, register_pay_api
+from .pay.routes import register_pay_api
+from .pay.wire import is_pay_path
 from .state import SandboxState
 from .values import is_valid_subscribe_value
 

@@ -27,7 +27,7 @@ from wechatpayv3 import WeChatPay, WeChatPayType
 from werkzeug.serving import make_server
 
 from server.sandbox import create_sandbox_app, pay_defaults
-from server.sandbox.pay import PayService
+from server.sandbox.pay.service import PayService
 from server.sandbox.pay_defaults import (
     APIV3_KEY,
     MCHID,
@@ -850,7 +850,7 @@ def test_signature_helpers_match_the_sdk() -> None:
     # The sandbox signs exactly what wechatpayv3 verifies, for non-ASCII bodies too.
     from wechatpayv3.utils import load_public_key, rsa_verify
 
-    from server.sandbox.pay import Signer
+    from server.sandbox.pay.crypto import Signer
 
     signer = Signer.from_key_dir()
     body = json.dumps({"message": "订单已支付"}, ensure_ascii=False)
