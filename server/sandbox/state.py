@@ -3,7 +3,7 @@
 Everything lives behind one lock because the sandbox is served by a threaded
 server.  Methods that must be atomic (check-then-store) do all their work in a
 single critical section; slow work (sleeping, outbound HTTP) happens outside.
-WeChat Pay's state (orders, refunds, notifications) is ``server.sandbox.pay.PayState``.
+WeChat Pay's state (orders, refunds, notifications) is ``server.sandbox.pay.records.PayState``.
 """
 
 from __future__ import annotations
