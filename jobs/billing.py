@@ -4,10 +4,10 @@ from __future__ import annotations
 from server.billing import generation, refunds, services
 from server.timeutil import to_local, utcnow
 
-from .context import get_app, with_app
+from .context import get_app, job
 
 
-@with_app
+@job
 def generate_monthly() -> str:
     """Periodic (daily): on BILL_DAY, the current month's bills of every community (idempotent)."""
     today = to_local(utcnow()).date()
@@ -17,12 +17,12 @@ def generate_monthly() -> str:
     return f"created {report.created} of {report.computed}"
 
 
-@with_app
+@job
 def check_pending_payments() -> dict:
     return services.check_pending()
 
 
-@with_app
+@job
 def check_refunds() -> int:
     return refunds.check_processing()
 
@@ -31,7 +31,7 @@ def send_refund(refund_id: int) -> str:
     return refunds.send(refund_id)
 
 
-@with_app
+@job
 def reconcile_previous_day() -> str:
     """Periodic (daily, after 10:00 Beijing time when WeChat Pay's trade bill is ready): yesterday's bill
     against our payments, plus another try for the failed days of the past week."""
@@ -40,7 +40,7 @@ def reconcile_previous_day() -> str:
     return "; ".join(f"{r.day}: {r.status} ({r.differences} differences)" for r in reconciliation.reconcile_recent())
 
 
-@with_app
+@job
 def send_bill_reminders() -> dict:
     """Periodic (daily, 10:00): dunning reminders to owners who consented -- before the due date and every
     DUNNING_EVERY_DAYS days while overdue, one message per house (server/billing/dunning.py)."""

@@ -31,3 +31,23 @@ def with_app(fn):
             return fn(*args, **kwargs)
 
     return wrapper
+
+
+def job(fn):
+    """A periodic job: in an app context, committed at its end (services never commit for a job), rolled
+    back if it raises."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from server.extensions import db
+
+        with get_app().app_context():
+            try:
+                result = fn(*args, **kwargs)
+                db.session.commit()
+                return result
+            except BaseException:
+                db.session.rollback()
+                raise
+
+    return wrapper

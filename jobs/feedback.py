@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from server.feedback import services
 
-from .context import with_app
+from .context import job
 
 
-@with_app
+@job
 def detect_common_problems() -> dict:
     return services.detect_common_problems()
 
 
-@with_app
+@job
 def remind_overdue_problems() -> int:
     return services.remind_overdue_problems()

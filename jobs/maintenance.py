@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from server import outbox
 
-from .context import with_app
+from .context import job
 
 
-@with_app
+@job
 def sweep_outbox() -> dict:
     return outbox.sweep()
 
 
-@with_app
+@job
 def prune_outbox() -> int:
     return outbox.prune()

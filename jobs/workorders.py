@@ -1,29 +1,30 @@
-"""Work-order jobs: dispatching, offer timeouts, deadline escalation, auto-confirm/close."""
+"""Work-order jobs: dispatching and offer timeouts (outbox rows: the runner commits), deadline escalation,
+auto-confirm/close and weekly complaint updates (periodic: `job` commits)."""
 from __future__ import annotations
 
-from server.workorders import complaints, services
+from server.workorders import complaints, dispatch as dispatching, escalation
 
-from .context import with_app
+from .context import job
 
 
 def dispatch(order_id: int) -> str:
-    return services.dispatch(order_id)
+    return dispatching.dispatch(order_id)
 
 
 def offer_timeout(order_id: int, offer_no: int) -> str:
-    return services.offer_timeout(order_id, offer_no)
+    return dispatching.offer_timeout(order_id, offer_no)
 
 
-@with_app
+@job
 def escalate_overdue() -> int:
-    return services.escalate_overdue()
+    return escalation.escalate_overdue()
 
 
-@with_app
+@job
 def auto_finish() -> dict:
-    return services.auto_finish()
+    return escalation.auto_finish()
 
 
-@with_app
+@job
 def weekly_updates() -> int:
     return complaints.weekly_updates()

@@ -100,6 +100,7 @@ def _register_api(app: Flask) -> None:
     from .billing.routes import BLUEPRINTS as billing_blueprints
     from .billing.report_routes import BLUEPRINTS as billing_report_blueprints
     from .billing.staff_routes import BLUEPRINTS as billing_staff_blueprints
+    from .billing.handover_routes import BLUEPRINTS as handover_blueprints
     from .notices.routes import BLUEPRINTS as notice_blueprints
     from .feedback.routes import BLUEPRINTS as feedback_blueprints
 
@@ -116,7 +117,7 @@ def _register_api(app: Flask) -> None:
     api = Api(app)
     for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp, *workorder_blueprints,
                 *office_blueprints, *billing_blueprints, *billing_report_blueprints, *billing_staff_blueprints,
-                *notice_blueprints, *feedback_blueprints):
+                *handover_blueprints, *notice_blueprints, *feedback_blueprints):
         api.register_blueprint(blp)
     errors.register_error_handlers(app)
     app.extensions["api"] = api

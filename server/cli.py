@@ -10,6 +10,8 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
+from .auth.services import set_password
+
 from .accounts.rules import DEPARTMENTS, ROLES
 from .extensions import db
 
@@ -184,7 +186,7 @@ def staff_set_password(phone: str) -> None:
     staff = db.session.scalar(select(Staff).where(Staff.phone == phone))
     if staff is None:
         raise click.ClickException(f"没有手机号为 {phone} 的员工")
-    staff.password_hash = generate_password_hash(_read_password())
+    set_password(staff, _read_password())  # also signs them out everywhere
     db.session.commit()
     click.echo(f"已设置 {staff.name} 的密码")
 

@@ -98,9 +98,12 @@ SETTINGS: list[Setting] = [
     Setting("RATE_UPLOADS", "60/3600", "Photo uploads per signed-in owner or staff member: count/seconds.",
             _rate),
     Setting("RATE_STAFF_LOGIN_IP", "20/300", "Admin-page password logins per client IP: count/seconds.", _rate),
+    Setting("LOGIN_LOCK_ATTEMPTS", "5", "Wrong passwords in a row after which a staff account waits "
+            "LOGIN_LOCK_MINUTES (per account, whatever the IP).", int),
+    Setting("LOGIN_LOCK_MINUTES", "15", "How long a staff account waits after LOGIN_LOCK_ATTEMPTS wrong "
+            "passwords.", int),
+    Setting("ADMIN_IDLE_HOURS", "8", "An admin-page session unused this many hours ends (sign in again).", int),
     Setting("RATE_URGE", "1/600", "Urges (催单) per work order: count/seconds.", _rate),
-    Setting("SERVICE_CONFIRM_MINUTES", "10", "Paid-service bookings get an appointment within this many minutes "
-            "of business time.", int),
     Setting("DISPATCH_ACCEPT_MINUTES", "10", "A dispatched order not accepted in this many minutes is offered to "
             "the next worker.", int),
     Setting("DISPATCH_MAX_OFFERS", "2", "Offers to workers before an unaccepted order is escalated to the "

@@ -1,5 +1,18 @@
-"""Money is integer fen everywhere; these only format it for people."""
+"""Money, one home: amounts are integer fen everywhere; the one rounding rule; how money is paid; how
+amounts read for people (yuan, capital characters on receipts)."""
 from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+
+PAYMENT_METHODS = {"cash": "现金", "pos": "POS 刷卡", "transfer": "转账", "wechat": "微信支付"}
+OFFLINE_METHODS = ("cash", "pos", "transfer")  # taken in person, handed to finance daily
+
+
+def round_fen(value: Decimal) -> int:
+    """The rounding rule for every amount the product computes: exact decimal arithmetic, rounded once,
+    half up, to the fen (8.375 yuan -> 838 fen)."""
+    return int(Decimal(value).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 UNITS = ["", "拾", "佰", "仟"]

@@ -63,3 +63,10 @@ def page_of(item_schema: type[ma.Schema], name: str) -> type[ma.Schema]:
         "page": ma.fields.Integer(),
         "per_page": ma.fields.Integer(),
     }, name=name)
+
+
+class PersonOut(ma.Schema):
+    """A member of staff as other records show them (who received, handled, collected...)."""
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    phone = ma.fields.String()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -34,3 +34,13 @@ def to_local(value: datetime, zone: str = DEFAULT_ZONE) -> datetime:
 
 def local_text(value: datetime, zone: str = DEFAULT_ZONE, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_local(value, zone).strftime(fmt)
+
+
+def day_bounds(day: date, zone: str = DEFAULT_ZONE) -> tuple[datetime, datetime]:
+    """[start, end) of a local calendar day, as aware datetimes (compare with stored UTC values)."""
+    start = datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
+    return start, datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(zone))
+
+
+def local_today(zone: str = DEFAULT_ZONE) -> date:
+    return to_local(utcnow(), zone).date()

@@ -16,12 +16,10 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import psycopg
 import pytest
 import redis as redis_lib
 import requests
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from tests import resources
 

@@ -48,6 +48,8 @@ def database_url() -> str:
     if "db" not in _state:
         _state["db"] = os.environ.get("WUYE_TEST_DATABASE_URL") or \
             f"{BASE_PG}wuye_test_{os.getpid()}_{secrets.token_hex(3)}"
+        # Processes the tests start (spawned interpreters, workers) use the same database.
+        os.environ["WUYE_TEST_DATABASE_URL"] = _state["db"]
     return _state["db"]
 
 
@@ -87,6 +89,7 @@ def redis_url() -> str:
         if _claim(conn):
             _state["redis"] = f"{BASE_REDIS}{number}"
             _state["redis_claimed"] = True
+            os.environ["WUYE_TEST_REDIS_URL"] = _state["redis"]  # inherited by processes the tests start
             return _state["redis"]
     raise RuntimeError("no free Redis db for this test run (dbs 1-15 are all in use)")
 

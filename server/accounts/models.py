@@ -150,6 +150,9 @@ class Staff(db.Model):
     mp_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     oa_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    # Wrong passwords in a row, and until when the account waits after too many (per account, not per IP).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     community: Mapped[Community] = relationship()

@@ -5,11 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..api import BEARER, blueprint
-from ..auth.guard import staff_roles
+from ..auth.access import requires
 from ..auth.services import current_identity, require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
-from . import rules, services
+from . import services
 from .models import Staff
 from .schemas import (
     BindIn, BindingArgs, BindingOut, BindingPage, MeOut, MemberIn, MembersOut, MembershipOut, InvitationOut,
@@ -120,34 +120,35 @@ def staff_me():
 
 
 @staff_blp.get("/bindings")
-@staff_roles(*rules.REVIEWER_ROLES)
+@requires("review_bindings")
 @staff_blp.arguments(BindingArgs, location="query")
 @staff_blp.response(200, BindingPage)
 @staff_blp.doc(security=BEARER)
 def list_bindings(args):
     """本小区的房屋绑定申请（接待员、经理）"""
-    staff = require_staff(roles=rules.REVIEWER_ROLES)
+    staff = require_staff()
     return paginate(services.list_bindings(staff, args.get("status")), args["page"], args["per_page"])
 
 
 @staff_blp.post("/bindings/<int:membership_id>/approve")
+@requires("review_bindings")
 @staff_blp.response(200, BindingOut)
 @staff_blp.doc(security=BEARER)
 def approve_binding(membership_id):
     """通过绑定申请（业主收到订阅消息）"""
-    membership = services.approve_binding(require_staff(roles=rules.REVIEWER_ROLES), membership_id)
+    membership = services.approve_binding(require_staff(), membership_id)
     db.session.commit()
     return membership
 
 
 @staff_blp.post("/bindings/<int:membership_id>/reject")
-@staff_roles(*rules.REVIEWER_ROLES)
+@requires("review_bindings")
 @staff_blp.arguments(RejectIn)
 @staff_blp.response(200, BindingOut)
 @staff_blp.doc(security=BEARER)
 def reject_binding(data, membership_id):
     """驳回绑定申请，须填写原因"""
-    membership = services.reject_binding(require_staff(roles=rules.REVIEWER_ROLES), membership_id, data["reason"])
+    membership = services.reject_binding(require_staff(), membership_id, data["reason"])
     db.session.commit()
     return membership
 
@@ -168,7 +169,7 @@ def list_staff(args):
 
 
 @staff_blp.post("/members")
-@staff_roles("manager")
+@requires("create_staff")
 @staff_blp.arguments(StaffCreateIn)
 @staff_blp.response(201, StaffOut)
 @staff_blp.doc(security=BEARER)
@@ -185,7 +186,7 @@ def create_staff(data):
 @staff_blp.doc(security=BEARER)
 def update_staff(data, staff_id):
     """修改员工：经理全部字段；主管本部门员工的在岗与技能；本人在岗状态"""
-    staff = services.update_staff(require_staff(), staff_id, data)
+    staff = services.update_staff(require_staff(), staff_id, data, current_identity().session)
     db.session.commit()
     return staff
 

@@ -24,48 +24,75 @@ ROLES = {
 MEMBER_ROLES = {"owner": "业主", "family": "家庭成员", "tenant": "租户"}
 MEMBERSHIP_STATUSES = {"pending": "待审核", "approved": "已通过", "rejected": "未通过", "unbound": "已解绑"}
 
-# Who may do what, by role (plus the finance department): the one table the services check and the
-# clients read (StaffOut.permissions), so the mini-program and admin page offer only what will work.
-ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    "review_bindings": frozenset({"receptionist", "manager"}),
-    "desk": frozenset({"receptionist", "manager"}),  # register, cancel and call back work orders
-    "assign": frozenset({"receptionist", "manager", "supervisor"}),  # supervisors: their department
-    "collect_payments": frozenset({"cashier", "receptionist", "manager"}),
-    "view_takings": frozenset({"cashier", "manager"}),
-    "receive_takings": frozenset({"manager"}),
-    "reports": frozenset({"manager"}),
-    "manage_catalog": frozenset({"manager"}),
-    "manage_staff": frozenset({"manager", "supervisor"}),  # supervisors: the workers of their department
-    "audit_messages": frozenset({"manager"}),
-    "publish_notices": frozenset({"receptionist", "manager"}),
-    "surveys": frozenset({"receptionist", "manager"}),  # monthly satisfaction survey and answers to opinions
-    "common_problems": frozenset({"receptionist", "manager"}),  # see them; answering is publish_notices
-    "complaint_report": frozenset({"manager"}),
-    # Fees: take offline payments at the desk (receptionists too where Community.reception_collects_fees:
-    # see can_collect_fees), administer fee items / meters / one-off charges, chase arrears (催收).
-    "collect_fees": frozenset({"cashier", "manager"}),
-    "manage_fees": frozenset({"manager"}),
-    "dunning": frozenset({"cashier", "receptionist", "manager"}),
+@dataclass(frozen=True)
+class Permission:
+    roles: frozenset[str]
+    refusal: str  # the Chinese message a refused caller reads (the same in the API and the admin page)
+    finance: bool = False  # the finance department has it, whatever the role
+    reception_fees: bool = False  # receptionists have it where Community.reception_collects_fees
+    department: bool = False  # supervisors: only for records of their own department
+
+
+def _p(roles: str, refusal: str, **flags: bool) -> Permission:
+    return Permission(frozenset(roles.split()), refusal, **flags)
+
+
+# Who may do what, by role (plus the finance department and one community switch): the one table that
+# routes (@requires), services (can / require in server/auth/access.py) and clients (StaffOut.permissions,
+# so the mini-program and the admin page offer only what will work) all read.
+PERMISSIONS: dict[str, Permission] = {
+    "review_bindings": _p("receptionist manager", "只有接待员和经理可以审核房屋绑定"),
+    # register, cancel and call back work orders; answer complaints as the first receiver (首问责任人)
+    "desk": _p("receptionist manager", "只有服务中心接待员或经理可以办理"),
+    "assign": _p("receptionist manager supervisor", "只有接待员、经理和本部门主管可以派单", department=True),
+    # paid-service money taken on site (the worker who did the job may too: see workorders)
+    "collect_payments": _p("cashier receptionist manager", "只有收费员、接待员、经理或上门员工可以登记收款"),
+    "view_takings": _p("cashier manager", "只有财务、收费员和经理可以查看交款", finance=True),
+    "receive_takings": _p("manager", "只有财务或经理可以确认收到交款", finance=True),
+    "reports": _p("manager", "只有经理和财务可以查看报表", finance=True),
+    "manage_catalog": _p("manager", "只有经理可以维护服务目录"),
+    "create_staff": _p("manager", "只有经理可以添加员工"),
+    # supervisors: the workers of their own department (on duty, skills), not roles or accounts
+    "manage_staff": _p("manager supervisor", "没有权限管理该员工", department=True),
+    "audit_messages": _p("manager", "只有经理可以查看消息记录"),
+    "publish_notices": _p("receptionist manager", "只有接待员和经理可以发布通知"),
+    "surveys": _p("receptionist manager", "只有接待员和经理可以登记满意度调查"),  # and answer opinions
+    "common_problems": _p("receptionist manager", "只有接待员和经理可以查看常见问题"),  # answering: publish_notices
+    "complaint_report": _p("manager", "只有经理可以查看投诉月报"),
+    # mark important, decide the corrective action, approve incident reports
+    "manage_complaints": _p("manager", "只有经理可以进行此操作"),
+    # Fees: take offline payments at the desk, administer fee items / meters / one-off charges, chase arrears
+    "collect_fees": _p("cashier manager", "只有收费员或经理可以收取物业费", reception_fees=True),
+    "view_payments": _p("cashier manager", "只有收费员、财务或经理可以查看缴费记录", finance=True, reception_fees=True),
+    "view_bills": _p("cashier receptionist manager", "只有服务中心和财务可以查看账单与欠费", finance=True),
+    "manage_fees": _p("manager", "只有经理可以管理收费项目"),
+    "dunning": _p("cashier receptionist manager", "只有收费员、接待员或经理可以催收"),
+    "request_refunds": _p("cashier receptionist manager", "只有收费员、接待员、财务或经理可以申请退款", finance=True),
+    "approve_refunds": _p("manager", "退款须经理审批"),
 }
-FINANCE_PERMISSIONS = frozenset({"view_takings", "receive_takings", "reports"})
-REVIEWER_ROLES = ROLE_PERMISSIONS["review_bindings"]
-DESK_ROLES = ROLE_PERMISSIONS["desk"]
+REVIEWER_ROLES = PERMISSIONS["review_bindings"].roles
+DESK_ROLES = PERMISSIONS["desk"].roles
 
 
-def can(role: str, department: str, permission: str) -> bool:
-    return role in ROLE_PERMISSIONS[permission] or (department == "finance" and permission in FINANCE_PERMISSIONS)
+def can(role: str, department: str, permission: str, *, reception_collects_fees: bool = False) -> bool:
+    """May a member of staff with this role and department do `permission` at all (record scope aside)?"""
+    rule = PERMISSIONS[permission]
+    return (role in rule.roles or (rule.finance and department == "finance")
+            or (rule.reception_fees and reception_collects_fees and role == "receptionist"))
+
+
+def in_scope(role: str, department: str, permission: str, record_department: str | None,
+             record_role: str | None = None) -> bool:
+    """Record scope: supervisors act only on their own department's records where the rule says so (of
+    staff records, only on the workers of their department)."""
+    if not (PERMISSIONS[permission].department and role == "supervisor"):
+        return True
+    return record_department == department and record_role in (None, "worker")
 
 
 def permissions(role: str, department: str, reception_collects_fees: bool = False) -> list[str]:
-    granted = [name for name in ROLE_PERMISSIONS if can(role, department, name)]
-    if "collect_fees" not in granted and can_collect_fees(role, department, reception_collects_fees):
-        granted.append("collect_fees")
-    return granted
-
-
-def can_collect_fees(role: str, department: str, reception_collects_fees: bool) -> bool:
-    """Cashiers and managers take fee payments; receptionists only where the community lets them."""
-    return can(role, department, "collect_fees") or (role == "receptionist" and reception_collects_fees)
+    return [name for name in PERMISSIONS
+            if can(role, department, name, reception_collects_fees=reception_collects_fees)]
 
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")

@@ -12,10 +12,13 @@ from sqlalchemy.orm import joinedload
 from werkzeug.security import generate_password_hash
 
 from .. import ratelimit
+from ..auth import access
+from ..auth.services import set_password
 from ..errors import Conflict, Forbidden, NotFound, UpstreamError, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
 from ..wechat.client import WeChatError, miniprogram, official_account
+from ..wechat import messages
 from ..wechat.services import notify_owner, notify_staff
 from . import rules
 from .models import Building, Community, House, HouseMembership, OaBindingToken, Owner, RosterEntry, Staff
@@ -119,10 +122,10 @@ def _tell_reviewers(membership: HouseMembership) -> None:
                             Staff.on_duty.is_(True), Staff.role.in_(rules.REVIEWER_ROLES))
     )
     for staff in reviewers:
-        notify_staff(staff, "binding_review", {
-            "thing1": membership.house.label, "thing2": f"{membership.name}（{rules.MEMBER_ROLES[membership.role]}）",
-            "time3": membership.updated_at or utcnow(),
-        }, page=f"pages/staff/bindings/index?id={membership.id}",
+        notify_staff(staff, messages.binding_review(
+            house=membership.house.label, applicant=f"{membership.name}（{rules.MEMBER_ROLES[membership.role]}）",
+            at=membership.updated_at or utcnow(),
+        ), page=f"pages/staff/bindings/index?id={membership.id}",
             dedupe_key=f"binding-review:{membership.id}:{staff.id}:{int(utcnow().timestamp())}")
 
 
@@ -208,6 +211,7 @@ def remove_invitation(owner: Owner, membership_id: int, entry_id: int) -> None:
 # -- staff review --------------------------------------------------------------------------------------
 
 def list_bindings(staff: Staff, status: str | None):
+    access.require(staff, "review_bindings")
     stmt = (select(HouseMembership).join(House)
             .where(House.community_id == staff.community_id).order_by(HouseMembership.id.desc()))
     if status:
@@ -216,10 +220,9 @@ def list_bindings(staff: Staff, status: str | None):
 
 
 def _scoped_membership(staff: Staff, membership_id: int) -> HouseMembership:
-    membership = db.session.get(HouseMembership, membership_id)
-    if membership is None or membership.house.community_id != staff.community_id:
-        raise NotFound("未找到该绑定申请")
-    return membership
+    access.require(staff, "review_bindings")
+    return access.scoped(HouseMembership, membership_id, staff, "未找到该绑定申请",
+                         community_of=lambda m: m.house.community_id)
 
 
 def approve_binding(staff: Staff, membership_id: int) -> HouseMembership:
@@ -255,32 +258,20 @@ def reject_binding(staff: Staff, membership_id: int, reason: str) -> HouseMember
 
 def _tell_owner(membership: HouseMembership, result: str, note: str) -> None:
     db.session.flush()
-    notify_owner(membership.owner, "binding_result", {
-        "thing1": membership.house.label, "phrase2": result,
-        "thing3": note, "time4": membership.reviewed_at,
-    }, community_id=membership.house.community_id, page=f"pages/houses/index?id={membership.id}",
+    notify_owner(membership.owner, messages.binding_result(
+        house=membership.house.label, result=result, note=note, at=membership.reviewed_at,
+    ), community_id=membership.house.community_id, page=f"pages/houses/index?id={membership.id}",
         dedupe_key=f"binding-result:{membership.id}:{int(membership.reviewed_at.timestamp() * 1000)}")
 
 
 # -- staff records ---------------------------------------------------------------------------------------
 
 def scoped_staff(actor: Staff, staff_id: int) -> Staff:
-    target = db.session.get(Staff, staff_id)
-    if target is None or target.community_id != actor.community_id:
-        raise NotFound("未找到该员工")
-    return target
-
-
-def may_manage(actor: Staff, target: Staff) -> bool:
-    """Managers manage everyone in their community; supervisors the workers of their own department."""
-    if actor.role == "manager":
-        return True
-    return actor.role == "supervisor" and target.department == actor.department and target.role == "worker"
+    return access.scoped(Staff, staff_id, actor, "未找到该员工")
 
 
 def create_staff(actor: Staff, data: dict) -> Staff:
-    if actor.role != "manager":
-        raise Forbidden("只有经理可以添加员工", code="role_forbidden")
+    access.require(actor, "create_staff")
     if db.session.scalar(select(Staff).where(Staff.phone == data["phone"])):
         raise Conflict("该手机号已是员工账号", code="phone_taken")
     password = data.pop("password", None)
@@ -292,16 +283,16 @@ def create_staff(actor: Staff, data: dict) -> Staff:
     return staff
 
 
-def update_staff(actor: Staff, staff_id: int, data: dict) -> Staff:
+def update_staff(actor: Staff, staff_id: int, data: dict, current_session=None) -> Staff:
     target = scoped_staff(actor, staff_id)
     self_service = set(data) <= {"on_duty"} and target.id == actor.id
-    if not (self_service or may_manage(actor, target)):
-        raise Forbidden("没有权限修改该员工", code="role_forbidden")
-    if actor.role != "manager" and set(data) - {"on_duty", "skills"}:
+    if not self_service:
+        access.require(actor, "manage_staff", target)
+    if set(data) - {"on_duty", "skills"} and not access.can(actor, "create_staff"):
         raise Forbidden("只有经理可以修改岗位、部门和账号", code="role_forbidden")
     password = data.pop("password", None)
-    if password:
-        target.password_hash = generate_password_hash(password)
+    if password:  # a reset ends that person's sessions (the caller's own, if it is theirs, stays)
+        set_password(target, password, keep=current_session if target.id == actor.id else None)
     for key, value in data.items():
         setattr(target, key, value)
     return target
@@ -309,8 +300,7 @@ def update_staff(actor: Staff, staff_id: int, data: dict) -> Staff:
 
 def unbind_oa(actor: Staff, staff_id: int) -> Staff:
     target = scoped_staff(actor, staff_id)
-    if not may_manage(actor, target):
-        raise Forbidden("没有权限解除该员工的绑定", code="role_forbidden")
+    access.require(actor, "manage_staff", target)
     target.oa_openid = None
     return target
 
@@ -325,8 +315,7 @@ BIND_PREFIX = "bind:"
 def create_oa_binding(actor: Staff, staff_id: int) -> tuple[OaBindingToken, str, str | None]:
     """A one-time token, and the official account's QR code that carries it (scan -> bound)."""
     target = scoped_staff(actor, staff_id)
-    if not may_manage(actor, target):
-        raise Forbidden("没有权限为该员工生成绑定码", code="role_forbidden")
+    access.require(actor, "manage_staff", target)
     token = secrets.token_urlsafe(12)
     ttl = timedelta(days=1)
     row = OaBindingToken(staff_id=target.id, token_hash=_token_hash(token), created_by_id=actor.id,

@@ -2,8 +2,6 @@
 never learns the shape of a staff endpoint (401/403, never 422), and a role check runs first too."""
 from __future__ import annotations
 
-import functools
-
 from flask import Flask, request
 
 from .services import require_owner, require_staff
@@ -20,17 +18,3 @@ def init_guard(app: Flask) -> None:
             require_staff()
         elif path.startswith(OWNER_PREFIXES):
             require_owner()
-
-
-def staff_roles(*roles: str):
-    """Decorator for staff views limited to some roles; put it above @blp.arguments so it runs first."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            require_staff(roles=set(roles))
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate

@@ -16,7 +16,8 @@ class AuthSession(db.Model):
     __tablename__ = "auth_sessions"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, carried inside the signed token
-    kind: Mapped[str] = mapped_column(String(10))  # mp (mini-program login) | password (admin page)
+    # mp (mini-program login) | password (API token from a staff password) | admin (the admin page's cookie)
+    kind: Mapped[str] = mapped_column(String(10))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
     # WeChat session_key from code2Session: needed only server-side, never returned to clients.
@@ -25,6 +26,7 @@ class AuthSession(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # admin sessions expire when idle
 
     owner: Mapped[Owner | None] = relationship()
     staff: Mapped[Staff | None] = relationship()

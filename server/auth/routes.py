@@ -4,7 +4,7 @@ from ..accounts.services import my_memberships
 from ..api import BEARER, blueprint
 from ..extensions import db
 from . import services
-from .schemas import LoginIn, LoginOut, StaffLoginIn, StaffLoginOut
+from .schemas import LoginIn, LoginOut, PasswordChangeIn, StaffLoginIn, StaffLoginOut
 
 blp = blueprint("auth", "/api/v1/auth", "登录与退出（小程序 code 登录、管理后台密码登录）")
 
@@ -28,6 +28,18 @@ def staff_login(data):
     token, session, staff = services.login_with_password(data["phone"], data["password"])
     db.session.commit()
     return {"token": token, "expires_at": session.expires_at, "staff": staff}
+
+
+@blp.post("/password")
+@blp.arguments(PasswordChangeIn)
+@blp.response(204)
+@blp.doc(security=BEARER)
+def change_password(data):
+    """员工修改本人密码：须输入当前密码；其他设备上的登录（含管理后台）随即失效"""
+    identity = services.current_identity()
+    staff = services.require_staff()
+    services.change_password(staff, data["current_password"], data["new_password"], keep=identity.session)
+    db.session.commit()
 
 
 @blp.post("/logout")

@@ -28,3 +28,11 @@ class StaffLoginOut(ma.Schema):
     token = ma.fields.String()
     expires_at = LocalDateTime()
     staff = ma.fields.Nested(StaffOut)
+
+
+class PasswordChangeIn(ma.Schema):
+    current_password = Text(128, required=True, min_length=1, load_only=True,
+                            metadata={"description": "当前密码"})
+    new_password = ma.fields.String(required=True, load_only=True,
+                                    validate=ma.validate.Length(min=8, max=128, error="新密码长度应为 8 到 128 位"),
+                                    metadata={"description": "新密码（8 位以上）"})

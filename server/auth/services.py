@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app, g, request
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
-from werkzeug.security import check_password_hash
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .. import ratelimit
 from ..accounts.models import Owner, Staff
-from ..errors import Forbidden, Unauthorized, UpstreamError, ValidationFailed
+from ..errors import Forbidden, TooManyRequests, Unauthorized, UpstreamError, ValidationFailed
 from ..extensions import db
 from ..timeutil import as_utc, utcnow
 from ..wechat.client import WeChatError, miniprogram
@@ -71,15 +71,70 @@ def login_with_code(code: str) -> tuple[str, AuthSession, Owner, Staff | None]:
     return token, session, owner, staff
 
 
-def login_with_password(phone: str, password: str) -> tuple[str, AuthSession, Staff]:
-    ratelimit.hit("staff-login-ip", ratelimit.client_ip(), current_app.config["RATE_STAFF_LOGIN_IP"])
-    staff = db.session.scalar(select(Staff).where(Staff.phone == phone))
+def login_with_password(phone: str, password: str, kind: str = "password") -> tuple[str, AuthSession, Staff]:
+    """A staff member's phone and password -> a session (`password`: an API token; `admin`: the admin
+    page's cookie). After LOGIN_LOCK_ATTEMPTS wrong passwords in a row the account waits LOGIN_LOCK_MINUTES,
+    whichever IP the attempts come from; while it waits, even the right password is refused.
+
+    A wrong password is committed here (the caller's transaction is rolled back by the error)."""
+    cfg = current_app.config
+    ratelimit.hit("staff-login-ip", ratelimit.client_ip(), cfg["RATE_STAFF_LOGIN_IP"])
+    staff = db.session.scalar(select(Staff).where(Staff.phone == phone).with_for_update())
+    now = utcnow()
+    if staff is not None and staff.locked_until is not None and as_utc(staff.locked_until) > now:
+        db.session.rollback()
+        raise _locked(staff.locked_until, now)
     if not staff or not staff.password_hash or not check_password_hash(staff.password_hash, password):
+        if staff is not None:
+            staff.failed_logins = (staff.failed_logins or 0) + 1
+            locked = staff.failed_logins >= cfg["LOGIN_LOCK_ATTEMPTS"]
+            if locked:
+                staff.failed_logins, staff.locked_until = 0, now + timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
+            db.session.commit()
+            if locked:
+                log.warning("staff %s: locked for %d minutes after wrong passwords", staff.id,
+                            cfg["LOGIN_LOCK_MINUTES"])
+                raise _locked(staff.locked_until, now)
         raise Unauthorized("手机号或密码错误", code="bad_credentials")
     if not staff.active:
         raise Forbidden("该员工账号已停用", code="staff_inactive")
-    token, session = _issue("password", staff=staff)
+    staff.failed_logins, staff.locked_until = 0, None
+    token, session = _issue(kind, staff=staff)
+    session.last_seen_at = now
     return token, session, staff
+
+
+def _locked(until, now) -> TooManyRequests:
+    wait = max(1, int((as_utc(until) - now).total_seconds()))
+    minutes = (wait + 59) // 60
+    return TooManyRequests(f"密码错误次数过多，请 {minutes} 分钟后再试", code="account_locked",
+                           headers={"Retry-After": str(wait)})
+
+
+def end_staff_sessions(staff: Staff, *, keep: AuthSession | None = None) -> int:
+    """Revoke every session of a member of staff (API tokens and admin cookies alike) but `keep`: after a
+    password change or reset, whoever held the old password is signed out everywhere."""
+    stmt = update(AuthSession).where(AuthSession.staff_id == staff.id, AuthSession.revoked_at.is_(None))
+    if keep is not None:
+        stmt = stmt.where(AuthSession.id != keep.id)
+    return db.session.execute(stmt.values(revoked_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+
+
+def change_password(staff: Staff, current: str, new: str, *, keep: AuthSession | None = None) -> None:
+    """A member of staff changes their own password: the current one first; their other sessions end."""
+    if not staff.password_hash or not check_password_hash(staff.password_hash, current):
+        raise ValidationFailed("当前密码不正确", fields={"current_password": ["当前密码不正确"]},
+                               code="bad_credentials")
+    if current == new:
+        raise ValidationFailed("新密码不能与当前密码相同", fields={"new_password": ["新密码不能与当前密码相同"]})
+    set_password(staff, new, keep=keep)
+
+
+def set_password(staff: Staff, password: str, *, keep: AuthSession | None = None) -> None:
+    """The one way a password changes: hashed, any lock-out lifted, every other session ended."""
+    staff.password_hash = generate_password_hash(password)
+    staff.failed_logins, staff.locked_until = 0, None
+    end_staff_sessions(staff, keep=keep)
 
 
 def logout(identity: Identity) -> None:
@@ -105,7 +160,7 @@ def current_identity() -> Identity:
     # One query for the session and both identities: this runs on every authenticated request.
     session = db.session.get(AuthSession, sid, options=[joinedload(AuthSession.owner), joinedload(AuthSession.staff)]) \
         if sid else None
-    if session is None:
+    if session is None or session.kind == "admin":  # the admin page's cookie is not an API token
         raise Unauthorized("登录凭证无效，请重新登录", code="token_invalid")
     if session.revoked_at is not None:
         raise Unauthorized("已退出登录，请重新登录", code="token_revoked")
@@ -122,15 +177,12 @@ def require_owner() -> Owner:
     return identity.owner
 
 
-def require_staff(*, roles: set[str] | None = None, departments: set[str] | None = None) -> Staff:
+def require_staff() -> Staff:
+    """The calling member of staff (active); what they may do is server/auth/access.py's business."""
     identity = current_identity()
     staff = identity.staff
     if staff is None:
         raise Forbidden("仅限物业员工使用", code="staff_only")
     if not staff.active:
         raise Forbidden("该员工账号已停用", code="staff_inactive")
-    if roles and staff.role not in roles:
-        raise Forbidden("您的岗位不能进行此操作", code="role_forbidden")
-    if departments and staff.department not in departments:
-        raise Forbidden("您的部门不能进行此操作", code="department_forbidden")
     return staff

@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 
 from ..accounts import roster
 from ..accounts.models import Building, Community, House, Staff
-from ..accounts.rules import can
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..auth import access
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..extensions import db
-from ..timeutil import to_local, utcnow
-from . import desk, formulas, generation
+from ..timeutil import local_today, utcnow
+from . import formulas, generation
 from .models import Bill, FeeItem, FeeSubscription, Meter, MeterReading
 
 SPLITS = {"area": "按面积", "household": "按户"}
@@ -25,30 +25,12 @@ METER_UNITS = {"water": "元/吨", "electricity": "元/度", "gas": "元/立方�
 
 # -- who may ---------------------------------------------------------------------------------------------------
 
-def require_manager(staff: Staff) -> Staff:
-    if not can(staff.role, staff.department, "manage_fees"):
-        raise Forbidden("只有经理可以管理收费项目", code="role_forbidden")
-    return staff
-
-
-def require_reader(staff: Staff) -> Staff:
-    if not (can(staff.role, staff.department, "manage_fees") or desk.may_view_bills(staff)):
-        raise Forbidden("只有服务中心和财务可以查看收费设置", code="role_forbidden")
-    return staff
-
-
 def _item(staff: Staff, item_id: int) -> FeeItem:
-    item = db.session.get(FeeItem, item_id)
-    if item is None or item.community_id != staff.community_id:
-        raise NotFound("未找到该收费项目")
-    return item
+    return access.scoped(FeeItem, item_id, staff, "未找到该收费项目")
 
 
 def _house(staff: Staff, house_id: int) -> House:
-    house = db.session.get(House, house_id)
-    if house is None or house.community_id != staff.community_id:
-        raise NotFound("未找到该房屋")
-    return house
+    return access.scoped(House, house_id, staff, "未找到该房屋")
 
 
 # -- fee items ---------------------------------------------------------------------------------------------------
@@ -94,18 +76,18 @@ def _apply(item: FeeItem, data: dict) -> None:
 
 
 def items(staff: Staff) -> list[FeeItem]:
-    require_reader(staff)
+    access.require(staff, "view_bills")
     return list(db.session.scalars(select(FeeItem).where(FeeItem.community_id == staff.community_id)
                                    .order_by(FeeItem.active.desc(), FeeItem.id)))
 
 
 def item(staff: Staff, item_id: int) -> FeeItem:
-    require_reader(staff)
+    access.require(staff, "view_bills")
     return _item(staff, item_id)
 
 
 def create_item(staff: Staff, data: dict) -> FeeItem:
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     _code_free(staff.community_id, data["code"])
     fee_item = FeeItem(community_id=staff.community_id, kind=data["kind"], season_months=[], advance=False,
                        due_days=15, active=True, unit="")
@@ -116,7 +98,7 @@ def create_item(staff: Staff, data: dict) -> FeeItem:
 
 
 def update_item(staff: Staff, item_id: int, data: dict) -> FeeItem:
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     fee_item = _item(staff, item_id)
     if "code" in data and data["code"] != fee_item.code:
         _code_free(staff.community_id, data["code"])
@@ -125,7 +107,7 @@ def update_item(staff: Staff, item_id: int, data: dict) -> FeeItem:
 
 
 def delete_item(staff: Staff, item_id: int) -> None:
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     fee_item = _item(staff, item_id)
     if db.session.scalar(select(Bill.id).where(Bill.fee_item_id == fee_item.id).limit(1)):
         raise Conflict("该项目已有账单，不能删除；如不再收取请停用（active=false）", code="fee_item_in_use")
@@ -140,14 +122,14 @@ def _code_free(community_id: int, code: str) -> None:
 # -- subscriptions of fixed items ----------------------------------------------------------------------------
 
 def subscriptions(staff: Staff, item_id: int) -> list[FeeSubscription]:
-    require_reader(staff)
+    access.require(staff, "view_bills")
     fee_item = _item(staff, item_id)
     return list(db.session.scalars(select(FeeSubscription).where(FeeSubscription.fee_item_id == fee_item.id)
                                    .order_by(FeeSubscription.id)))
 
 
 def subscribe(staff: Staff, item_id: int, data: dict) -> FeeSubscription:
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     fee_item = _item(staff, item_id)
     if fee_item.kind != "fixed":
         raise Conflict("只有固定月费项目（如车位租金）按房屋登记", code="not_fixed_item")
@@ -163,7 +145,7 @@ def subscribe(staff: Staff, item_id: int, data: dict) -> FeeSubscription:
 
 
 def unsubscribe(staff: Staff, item_id: int, house_id: int) -> None:
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     fee_item = _item(staff, item_id)
     subscription = db.session.scalar(select(FeeSubscription).where(FeeSubscription.fee_item_id == fee_item.id,
                                                                    FeeSubscription.house_id == house_id))
@@ -175,7 +157,7 @@ def unsubscribe(staff: Staff, item_id: int, house_id: int) -> None:
 # -- meters and readings ---------------------------------------------------------------------------------------
 
 def create_meter(staff: Staff, data: dict) -> Meter:
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     if db.session.scalar(select(Meter.id).where(Meter.community_id == staff.community_id,
                                                 Meter.number == data["number"])):
         raise Conflict(f"表号 {data['number']} 已存在", code="meter_number_taken")
@@ -196,7 +178,7 @@ def create_meter(staff: Staff, data: dict) -> Meter:
 
 
 def meters_page(staff: Staff, args: dict) -> dict:
-    require_reader(staff)
+    access.require(staff, "view_bills")
     stmt = select(Meter).where(Meter.community_id == staff.community_id).order_by(Meter.number)
     if args.get("kind"):
         stmt = stmt.where(Meter.kind == args["kind"])
@@ -225,7 +207,7 @@ def _latest_readings(meter_ids: list[int]) -> dict[int, MeterReading]:
 
 
 def readings(staff: Staff, meter_id: int) -> list[MeterReading]:
-    require_reader(staff)
+    access.require(staff, "view_bills")
     meter = db.session.get(Meter, meter_id)
     if meter is None or meter.community_id != staff.community_id:
         raise NotFound("未找到该表")
@@ -236,7 +218,7 @@ def readings(staff: Staff, meter_id: int) -> list[MeterReading]:
 def import_readings(staff: Staff, raw: bytes) -> generation.ReadingReport:
     """The CSV the CLI `flask meters import` takes; the per-row report. Rows that pass are kept even when others
     are rejected; a file from which nothing could be read is a 422 (and changes nothing)."""
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     try:
         text = roster.decode(raw)
     except ValueError as exc:
@@ -253,7 +235,7 @@ def import_readings(staff: Staff, raw: bytes) -> generation.ReadingReport:
 
 def charge(staff: Staff, data: dict) -> Bill:
     """A one-off charge: an unpaid bill for one house (409 if that house, item and period is billed already)."""
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     fee_item = _item(staff, data["fee_item_id"])
     if fee_item.kind != "one_off":
         raise ValidationFailed(fields={"fee_item_id": ["只能对一次性收费项目手工开单（其余项目按月生成）"]})
@@ -263,7 +245,7 @@ def charge(staff: Staff, data: dict) -> Bill:
     if db.session.scalar(select(Bill.id).where(Bill.house_id == house.id, Bill.fee_item_id == fee_item.id,
                                                Bill.period == data["period"])):
         raise Conflict(f"{house.label} 在 {data['period']} 已有该项目的账单", code="bill_exists")
-    today = to_local(utcnow(), staff.community.timezone).date()
+    today = local_today(staff.community.timezone)
     start = max(generation.period_start(data["period"]), today)
     bill = Bill(community_id=staff.community_id, house_id=house.id, fee_item_id=fee_item.id, period=data["period"],
                 amount_fen=data["amount_fen"], status="unpaid", due_date=start + timedelta(days=fee_item.due_days),
@@ -275,19 +257,19 @@ def charge(staff: Staff, data: dict) -> Bill:
 
 def generate(staff: Staff, period: str) -> generation.GenerationReport:
     """The period's bills of this community now (idempotent: existing bills are kept)."""
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     return generation.generate(period, [staff.community.code])
 
 
 # -- settings ------------------------------------------------------------------------------------------------------
 
 def settings(staff: Staff) -> Community:
-    require_reader(staff)
+    access.require(staff, "view_bills")
     return staff.community
 
 
 def update_settings(staff: Staff, data: dict) -> Community:
-    require_manager(staff)
+    access.require(staff, "manage_fees")
     community = staff.community
     if "reception_collects_fees" in data:
         community.reception_collects_fees = data["reception_collects_fees"]

@@ -20,14 +20,15 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
-from ..accounts.models import Building, Community, House, HouseMembership, Owner, RosterEntry, Staff
-from ..accounts.rules import can
-from ..errors import Forbidden, NotFound
+from ..accounts.queries import house_owners
+from ..accounts.models import Building, Community, House, RosterEntry, Staff
+from ..auth import access
 from ..extensions import db
 from ..money import yuan
 from ..pagination import paginate
 from ..schemas import mask_phone
-from ..timeutil import to_local, utcnow
+from ..timeutil import local_today, to_local, utcnow
+from ..wechat import messages
 from ..wechat.services import notify_owner
 from .models import Bill, DunningContact
 
@@ -37,38 +38,16 @@ CONTACT_METHODS = {"phone": "电话", "visit": "上门", "letter": "催缴函", 
 STAFF_CONTACT_METHODS = ("phone", "visit", "letter")
 
 
-# -- who may ---------------------------------------------------------------------------------------------------
-
-def require_dunning(staff: Staff) -> Staff:
-    if not can(staff.role, staff.department, "dunning"):
-        raise Forbidden("只有收费员、接待员或经理可以催收", code="role_forbidden")
-    return staff
-
-
-def require_arrears_viewer(staff: Staff) -> Staff:
-    """The desk and finance (reports)."""
-    if not (can(staff.role, staff.department, "dunning") or can(staff.role, staff.department, "view_takings")):
-        raise Forbidden("只有服务中心和财务可以查看欠费", code="role_forbidden")
-    return staff
-
-
-def _today(community: Community) -> date:
-    return to_local(utcnow(), community.timezone).date()
-
-
 def _house(staff: Staff, house_id: int) -> House:
-    house = db.session.get(House, house_id)
-    if house is None or house.community_id != staff.community_id:
-        raise NotFound("未找到该房屋")
-    return house
+    return access.scoped(House, house_id, staff, "未找到该房屋")
 
 
 # -- the arrears list --------------------------------------------------------------------------------------------
 
 def arrears_page(staff: Staff, *, building: str | None, min_days: int, page: int, per_page: int) -> dict:
     """Houses with overdue unpaid bills, the longest overdue first."""
-    require_arrears_viewer(staff)
-    today = _today(staff.community)
+    access.require(staff, "view_bills")
+    today = local_today(staff.community.timezone)
     oldest = func.min(Bill.due_date)
     stmt = (select(Bill.house_id, func.sum(Bill.amount_fen), oldest, func.count(Bill.id), func.min(Bill.created_at))
             .join(House, House.id == Bill.house_id).join(Building, Building.id == House.building_id)
@@ -99,10 +78,8 @@ def _owners(house_ids: list[int]) -> dict[int, list[dict]]:
     bound yet. Phones masked."""
     out: dict[int, list[dict]] = {h: [] for h in house_ids}
     seen: dict[int, set[str]] = {h: set() for h in house_ids}
-    members = db.session.execute(select(HouseMembership.house_id, HouseMembership.name, HouseMembership.phone).where(
-        HouseMembership.house_id.in_(house_ids), HouseMembership.status == "approved",
-        HouseMembership.role == "owner").order_by(HouseMembership.id)).all()
-    for house_id, name, phone in members:
+    for membership in db.session.scalars(house_owners(house_ids)):
+        house_id, name, phone = membership.house_id, membership.name, membership.phone
         out[house_id].append({"name": name, "phone": mask_phone(phone), "bound": True})
         seen[house_id].add(phone)
     roster = db.session.execute(select(RosterEntry.house_id, RosterEntry.name, RosterEntry.phone).where(
@@ -134,7 +111,7 @@ def _reminders_sent(house_id: int, since: datetime) -> int:
 # -- contacts ------------------------------------------------------------------------------------------------------
 
 def record_contact(staff: Staff, house_id: int, data: dict) -> DunningContact:
-    require_dunning(staff)
+    access.require(staff, "dunning")
     house = _house(staff, house_id)
     contact = DunningContact(community_id=staff.community_id, house_id=house.id, method=data["method"],
                              note=data.get("note") or "", promised_date=data.get("promised_date"),
@@ -145,7 +122,7 @@ def record_contact(staff: Staff, house_id: int, data: dict) -> DunningContact:
 
 
 def contacts_page(staff: Staff, house_id: int, page: int, per_page: int) -> dict:
-    require_arrears_viewer(staff)
+    access.require(staff, "view_bills")
     house = _house(staff, house_id)
     stmt = select(DunningContact).where(DunningContact.house_id == house.id) \
         .order_by(DunningContact.at.desc(), DunningContact.id.desc())
@@ -174,7 +151,7 @@ def send_reminders() -> dict:
     cfg = current_app.config
     communities = list(db.session.scalars(select(Community).order_by(Community.id)))
     for community in communities:
-        today = _today(community)
+        today = local_today(community.timezone)
         horizon = today + timedelta(days=cfg["DUNNING_BEFORE_DAYS"])
         house_ids = list(db.session.scalars(select(Bill.house_id).where(
             Bill.community_id == community.id, Bill.status == "unpaid", Bill.due_date <= horizon,
@@ -202,9 +179,7 @@ def _remind_house(community: Community, house_id: int, today: date, horizon: dat
     if not any(reminder_due(b, today, community.timezone, every_days=cfg["DUNNING_EVERY_DAYS"],
                             max_reminders=cfg["DUNNING_MAX_REMINDERS"]) for b in bills):
         return None
-    owners = list(db.session.scalars(select(Owner).join(HouseMembership, HouseMembership.owner_id == Owner.id).where(
-        HouseMembership.house_id == house_id, HouseMembership.status == "approved",
-        HouseMembership.role == "owner").order_by(HouseMembership.id)))
+    owners = [m.owner for m in db.session.scalars(house_owners([house_id]))]
     if not owners:
         return None  # nobody to message: staff phone, visit or write (the arrears list shows the house)
     house = db.session.get(House, house_id)
@@ -212,10 +187,11 @@ def _remind_house(community: Community, house_id: int, today: date, horizon: dat
     overdue = [b for b in bills if b.due_date < today]
     explain = f"共{len(bills)}笔已逾期，请尽快缴纳" if len(overdue) == len(bills) else \
         (f"共{len(bills)}笔（{len(overdue)}笔已逾期），请尽快缴纳" if overdue else f"共{len(bills)}笔，请在期限前缴纳")
-    values = {"thing1": house.label, "amount2": total, "date3": min(b.due_date for b in bills), "thing4": explain}
+    content = messages.bill_reminder(house=house.label, amount_fen=total, due=min(b.due_date for b in bills),
+                                     note=explain)
     queued = skipped = 0
     for owner in owners:
-        message = notify_owner(owner, "bill_reminder", values, community_id=community.id,
+        message = notify_owner(owner, content, community_id=community.id,
                                page=f"pages/bills/index?house_id={house_id}",
                                dedupe_key=f"dunning:{house_id}:{today.isoformat()}:{owner.id}", queue="low")
         if message.status == "pending":

@@ -8,7 +8,9 @@ the largest fractional remainders get the leftover fen; ties go to the lower hou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from ..money import round_fen
 
 KINDS = {
     "area": "按面积（物业费）", "shared": "公摊", "heating": "采暖费", "fixed": "固定月费",
@@ -19,10 +21,6 @@ METER_KINDS = {"water": "水", "electricity": "电", "gas": "燃气"}
 
 class ReadingError(ValueError):
     pass
-
-
-def round_fen(value: Decimal) -> int:
-    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 def area_fee(area_m2: Decimal, price_fen_per_m2: int, months: int = 1) -> int:

@@ -251,3 +251,23 @@ class ReconciliationDiff(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(String(200))
+
+
+class CashHandover(db.Model):
+    """Takings of a collector's day handed to finance (现金当日交财务); a later handover the same day covers
+    what was collected after the first."""
+    __tablename__ = "cash_handovers"
+    __table_args__ = (Index("ix_cash_handovers_collector_day", "collector_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    collector_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    total_fen: Mapped[int] = mapped_column(Integer)
+    cash_fen: Mapped[int] = mapped_column(Integer)
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    note: Mapped[str] = mapped_column(String(200), default="")
+
+    collector: Mapped[Staff] = relationship(foreign_keys=[collector_id])
+    received_by: Mapped[Staff] = relationship(foreign_keys=[received_by_id])

@@ -8,11 +8,12 @@ from sqlalchemy import select
 
 from .. import outbox
 from ..accounts.models import Staff
-from ..accounts.rules import can
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..auth import access
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
 from ..wechat.pay import PayError, pay_client
+from .errors import NotificationRejected
 from .models import Bill, Payment, Refund
 
 log = logging.getLogger(__name__)
@@ -23,9 +24,7 @@ OPEN = ("requested", "approved", "processing")
 
 
 def request(staff: Staff, payment: Payment, amount_fen: int, reason: str, bill_ids: list[int]) -> Refund:
-    if not can(staff.role, staff.department, "collect_payments") and not can(staff.role, staff.department,
-                                                                             "receive_takings"):
-        raise Forbidden("只有收费员、接待员、财务或经理可以申请退款", code="role_forbidden")
+    access.require(staff, "request_refunds", payment)
     if payment.status not in ("paid", "partially_refunded"):
         raise Conflict("只有已支付的款项可以退款", code="not_refundable")
     pending = sum(r.amount_fen for r in payment.refunds if r.status in OPEN)
@@ -46,8 +45,7 @@ def request(staff: Staff, payment: Payment, amount_fen: int, reason: str, bill_i
 
 
 def review(staff: Staff, refund: Refund, approve: bool, note: str) -> Refund:
-    if staff.role != "manager":
-        raise Forbidden("退款须经理审批", code="role_forbidden")
+    access.require(staff, "approve_refunds")
     if refund.status != "requested":
         raise Conflict(f"该退款{STATUSES[refund.status]}，不能再审批", code="not_requested")
     refund.status = "approved" if approve else "rejected"
@@ -94,8 +92,6 @@ def apply_refund_result(resource: dict) -> str:
     refund = db.session.scalar(select(Refund).where(Refund.out_refund_no == resource.get("out_refund_no"))
                                .with_for_update())
     if refund is None:
-        from .services import NotificationRejected
-
         raise NotificationRejected(f"unknown out_refund_no {resource.get('out_refund_no')}")
     status = resource.get("refund_status") or resource.get("status")
     if refund.status == "success":
@@ -137,7 +133,4 @@ def check_processing(limit: int = 100) -> int:
 
 
 def staff_refund(staff: Staff, refund_id: int) -> Refund:
-    refund = db.session.get(Refund, refund_id)
-    if refund is None or refund.payment.community_id != staff.community_id:
-        raise NotFound("未找到该退款")
-    return refund
+    return access.scoped(Refund, refund_id, staff, "未找到该退款", community_of=lambda r: r.payment.community_id)

@@ -3,7 +3,7 @@ household rate (户收费率) by building and by fee item, the arrears detail wi
 recovery of advances (代收代垫回收), the money collected in the month; the weekly collection report (周报);
 and both as xlsx.
 
-Definitions (domain.md, "Fees" and "The manager's numbers"). Money is integer fen; rates are fractions
+Definitions (server/README.md, "Fees" and "The manager's numbers"). Money is integer fen; rates are fractions
 0..1, half-up to 3 decimals, null when there is nothing to divide. Times are cut in the community's time
 zone (Asia/Shanghai). `as_of` is the moment the report describes: the time of the request unless given
 (a past moment replays the payments; waivers and refunds are taken as they stand now).
@@ -70,7 +70,7 @@ from ..reporting import (
     workbook_bytes,
 )
 from ..timeutil import as_utc, to_local, utcnow
-from ..workorders.rules import PAYMENT_METHODS
+from ..money import PAYMENT_METHODS
 from .models import Bill, FeeItem, Payment
 
 NOT_BILLED = ("waived", "refunded")  # count nowhere

@@ -7,15 +7,17 @@ from flask import Response, request
 from sqlalchemy import select
 
 from ..api import BEARER, blueprint
-from ..auth.guard import staff_roles
+from ..auth import access
+from ..auth.access import requires
 from ..accounts.models import Community
 from ..auth.services import require_owner, require_staff
-from ..errors import Conflict, NotFound
+from ..errors import Conflict
 from ..extensions import db
 from ..rendering import render
 from ..timeutil import local_text
-from ..workorders.rules import PAYMENT_METHODS
+from ..money import PAYMENT_METHODS
 from . import refunds, services
+from .errors import NotificationRejected
 from .models import Payment, Refund
 from .schemas import BillArgs, BillOut, FeePaymentIn, FeePaymentOut, RefundArgs, RefundIn, RefundOut, ReviewIn
 
@@ -103,7 +105,7 @@ def pay_notify():
     """微信支付通知（支付成功、退款结果）：验签、校验时间戳、解密、核对金额后只入账一次；失败返回 4xx"""
     try:
         result = services.handle_notification(request.headers, request.get_data())
-    except services.NotificationRejected as exc:
+    except NotificationRejected as exc:
         db.session.rollback()
         log.warning("payment notification rejected: %s", exc)
         # WeChat Pay's own failure shape; it retries a 4xx, and a forged one never gets through.
@@ -114,13 +116,6 @@ def pay_notify():
 
 # -- refunds ------------------------------------------------------------------------------------------------------
 
-def _staff_payment(staff, payment_id: int) -> Payment:
-    payment = db.session.get(Payment, payment_id)
-    if payment is None or payment.community_id != staff.community_id:
-        raise NotFound("未找到该支付")
-    return payment
-
-
 @refunds_blp.post("/payments/<int:payment_id>/refunds")
 @refunds_blp.arguments(RefundIn)
 @refunds_blp.response(201, RefundOut)
@@ -128,14 +123,14 @@ def _staff_payment(staff, payment_id: int) -> Payment:
 def request_refund(data, payment_id):
     """申请退款（收费员、接待员、财务、经理）；经理审批后发起"""
     staff = require_staff()
-    refund = refunds.request(staff, _staff_payment(staff, payment_id), data["amount_fen"], data["reason"],
+    refund = refunds.request(staff, access.scoped(Payment, payment_id, staff, "未找到该支付"), data["amount_fen"], data["reason"],
                              data["bill_ids"])
     db.session.commit()
     return refund
 
 
 @refunds_blp.post("/refunds/<int:refund_id>/review")
-@staff_roles("manager")
+@requires("approve_refunds")
 @refunds_blp.arguments(ReviewIn)
 @refunds_blp.response(200, RefundOut)
 @refunds_blp.doc(security=BEARER)

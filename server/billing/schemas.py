@@ -43,14 +43,6 @@ class FeePaymentIn(ma.Schema):
             raise ValidationError("请提供 bill_ids 或 work_order_id 之一", "bill_ids")
 
 
-class PayParams(ma.Schema):
-    timeStamp = ma.fields.String()  # noqa: N815 - wx.requestPayment's names
-    nonceStr = ma.fields.String()  # noqa: N815
-    package = ma.fields.String()
-    signType = ma.fields.String()  # noqa: N815
-    paySign = ma.fields.String()  # noqa: N815
-
-
 class FeePaymentOut(ma.Schema):
     id = ma.fields.Integer()
     out_trade_no = ma.fields.String(allow_none=True)

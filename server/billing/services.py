@@ -15,16 +15,20 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from .. import counters
-from ..accounts.models import Community, HouseMembership, Owner
+from ..accounts.queries import approved_house_ids
+from ..accounts.models import Community, Owner
 from ..errors import AppError, Conflict, NotFound, UpstreamError, ValidationFailed
 from ..extensions import db
 from ..money import yuan
 from ..timeutil import as_utc, to_local, utcnow
 from ..wechat.pay import PayError, pay_client
+from ..wechat import messages
 from ..wechat.services import notify_owner
 from ..workorders import payments as order_payments
 from ..workorders.models import WorkOrder
-from ..workorders.services import SYSTEM
+from ..workorders.events import SYSTEM
+from . import refunds
+from .errors import NotificationRejected
 from .models import Bill, Payment, PaymentItem, ReceiptCounter, Refund
 
 log = logging.getLogger(__name__)
@@ -34,19 +38,10 @@ PAYMENT_STATUSES = {"pending": "待支付", "paid": "已支付", "closed": "已�
                     "partially_refunded": "部分退款", "refunded": "已退款"}
 
 
-class NotificationRejected(Exception):
-    """A notification that fails verification or does not match our record: 4xx, nothing changes."""
-
-
 # -- reading ------------------------------------------------------------------------------------------------
 
-def owner_house_ids(owner: Owner) -> set[int]:
-    return set(db.session.scalars(select(HouseMembership.house_id).where(
-        HouseMembership.owner_id == owner.id, HouseMembership.status == "approved")))
-
-
 def owner_bills_query(owner: Owner, house_id: int | None, status: str | None):
-    houses = owner_house_ids(owner)
+    houses = approved_house_ids(owner)
     if house_id is not None:
         if house_id not in houses:
             raise NotFound("未找到该房屋")
@@ -104,7 +99,7 @@ def create_online(owner: Owner, *, bill_ids: list[int] | None = None, work_order
 
 
 def _bill_items(owner: Owner, bill_ids: list[int]) -> tuple[list[PaymentItem], int, str]:
-    houses = owner_house_ids(owner)
+    houses = approved_house_ids(owner)
     bills = lock_payable_bills(bill_ids, lambda b: b.house_id in houses)
     return [PaymentItem(bill_id=b.id, amount_fen=b.amount_fen) for b in bills], bills[0].community_id, \
         bills_description(bills)
@@ -144,7 +139,7 @@ def live(payment_id: int) -> bool:
 
 def _order_items(owner: Owner, work_order_id: int | None) -> tuple[list[PaymentItem], int, str]:
     order = db.session.get(WorkOrder, work_order_id, with_for_update=True) if work_order_id else None
-    if order is None or order.house_id not in owner_house_ids(owner):
+    if order is None or order.house_id not in approved_house_ids(owner):
         raise NotFound("未找到该工单")
     due = (order.final_fen or 0) - order.paid_fen
     if order.kind != "service" or order.final_fen is None or order.status == "cancelled":
@@ -208,10 +203,10 @@ def settle(payment: Payment, *, paid_at: datetime, transaction_id: str | None = 
                     refund_fen, [b.id for b in doubled])
     if payment.owner is not None and payment.method == "wechat":
         db.session.flush()
-        notify_owner(payment.owner, "payment_result", {
-            "character_string1": payment.receipt_no, "amount2": payment.amount_fen,
-            "thing3": payment.description or "物业缴费", "time4": paid_at,
-        }, community_id=payment.community_id, page=f"pages/payments/detail?id={payment.id}",
+        notify_owner(payment.owner, messages.payment_result(
+            receipt_no=payment.receipt_no, amount_fen=payment.amount_fen,
+            description=payment.description or "物业缴费", at=paid_at,
+        ), community_id=payment.community_id, page=f"pages/payments/detail?id={payment.id}",
             dedupe_key=f"payment-paid:{payment.id}", queue="high")
 
 
@@ -273,8 +268,6 @@ def handle_notification(headers, body: bytes) -> str:
             raise NotificationRejected("trade_state is not SUCCESS")
         return apply_success(resource)
     if event.startswith("REFUND."):
-        from . import refunds
-
         return refunds.apply_refund_result(resource)
     log.info("payment notification %s ignored", event)
     return "ignored"

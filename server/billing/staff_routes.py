@@ -1,18 +1,15 @@
 """Fees for staff: the desk (offline payments, receipts, bills), arrears and dunning contacts, and fee
 administration (fee items, subscriptions, meters, readings import, one-off charges, generation).
 
-Parse -> one service call -> commit -> dump. Who may is checked before the body is parsed (`_allowed` above
+Parse -> one service call -> commit -> dump. Who may is checked before the body is parsed (`@requires` above
 @blp.arguments), so a caller without the right learns nothing about the endpoint's shape.
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 from flask import Response
 
-from ..accounts.models import Staff
 from ..api import BEARER, blueprint
+from ..auth.access import requires
 from ..auth.services import require_staff
 from ..extensions import db
 from ..schemas import PageArgs
@@ -58,24 +55,10 @@ fee_items_blp = blueprint("fee-items", "/api/v1/staff/fee-items", "收费项目�
 fees_admin_blp = blueprint("fees-admin", "/api/v1/staff", "表具、抄表导入与收费设置（经理）")
 
 
-def _allowed(check: Callable[[Staff], Staff]):
-    """Run a permission check on the signed-in staff member before anything else (put it above arguments)."""
-
-    def decorate(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            check(require_staff())
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
 # -- desk payments -----------------------------------------------------------------------------------------------
 
 @payments_blp.post("")
-@_allowed(desk.require_collector)
+@requires("collect_fees")
 @payments_blp.arguments(DeskPaymentIn)
 @payments_blp.response(201, StaffPaymentOut)
 @payments_blp.doc(security=BEARER)
@@ -126,7 +109,7 @@ def list_bills(args):
 
 
 @bills_blp.post("")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @bills_blp.arguments(ChargeIn)
 @bills_blp.response(201, StaffBillOut)
 @bills_blp.doc(security=BEARER)
@@ -138,7 +121,7 @@ def charge(data):
 
 
 @bills_blp.post("/generate")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @bills_blp.arguments(GenerateIn)
 @bills_blp.response(200, GenerationOut)
 @bills_blp.doc(security=BEARER)
@@ -162,7 +145,7 @@ def arrears(args):
 
 
 @arrears_blp.post("/houses/<int:house_id>/dunning-contacts")
-@_allowed(dunning.require_dunning)
+@requires("dunning")
 @arrears_blp.arguments(ContactIn)
 @arrears_blp.response(201, ContactOut)
 @arrears_blp.doc(security=BEARER)
@@ -193,7 +176,7 @@ def list_items():
 
 
 @fee_items_blp.post("")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @fee_items_blp.arguments(FeeItemIn)
 @fee_items_blp.response(201, FeeItemOut)
 @fee_items_blp.doc(security=BEARER)
@@ -213,7 +196,7 @@ def get_item(item_id):
 
 
 @fee_items_blp.patch("/<int:item_id>")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @fee_items_blp.arguments(FeeItemPatch)
 @fee_items_blp.response(200, FeeItemOut)
 @fee_items_blp.doc(security=BEARER)
@@ -242,7 +225,7 @@ def list_subscriptions(item_id):
 
 
 @fee_items_blp.post("/<int:item_id>/subscriptions")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @fee_items_blp.arguments(FeeSubscriptionIn)
 @fee_items_blp.response(201, FeeSubscriptionOut)
 @fee_items_blp.doc(security=BEARER)
@@ -254,7 +237,7 @@ def subscribe(data, item_id):
 
 
 @fee_items_blp.delete("/<int:item_id>/subscriptions")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @fee_items_blp.arguments(FeeSubscriptionArgs, location="query")
 @fee_items_blp.response(204)
 @fee_items_blp.doc(security=BEARER)
@@ -276,7 +259,7 @@ def list_meters(args):
 
 
 @fees_admin_blp.post("/meters")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @fees_admin_blp.arguments(MeterIn)
 @fees_admin_blp.response(201, MeterOut)
 @fees_admin_blp.doc(security=BEARER)
@@ -296,7 +279,7 @@ def list_readings(meter_id):
 
 
 @fees_admin_blp.post("/meter-readings")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @fees_admin_blp.arguments(ReadingsUploadIn, location="files")
 @fees_admin_blp.response(200, ReadingReportOut)
 @fees_admin_blp.doc(security=BEARER)
@@ -316,7 +299,7 @@ def get_settings():
 
 
 @fees_admin_blp.patch("/fee-settings")
-@_allowed(admin.require_manager)
+@requires("manage_fees")
 @fees_admin_blp.arguments(FeeSettingsIn)
 @fees_admin_blp.response(200, FeeSettingsOut)
 @fees_admin_blp.doc(security=BEARER)

@@ -8,7 +8,7 @@ from marshmallow import ValidationError, validate, validates_schema
 
 from ..reporting import MonthField
 from ..schemas import LocalDateTime, PageArgs, Text, page_of
-from ..workorders.rules import OFFLINE_METHODS, PAYMENT_METHODS
+from ..money import OFFLINE_METHODS, PAYMENT_METHODS
 from . import admin, dunning, formulas, services
 from .schemas import BillOut, FeePaymentOut
 
@@ -268,11 +268,6 @@ class ReadingsUploadIn(ma.Schema):
     file = UploadField(required=True, metadata={
         "description": "CSV（UTF-8 或 GBK）：表号/meter, 期间/period (YYYY-MM), 读数/reading[, 换表/replaced (1/是), "
                        "旧表止码/old_final]"})
-
-
-class RejectedRowOut(ma.Schema):
-    line = ma.fields.Integer()
-    reason = ma.fields.String()
 
 
 class ReadingReportOut(ma.Schema):

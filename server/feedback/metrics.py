@@ -1,7 +1,7 @@
 """The monthly complaints report (投诉月报) and the satisfaction survey, pure: plain rows in, numbers out.
 No Flask, no database (unit-tested directly); report.py fetches the rows and renders the xlsx.
 
-Definitions (domain.md: "Complaints", "Callbacks and satisfaction", "The manager's numbers"). Rates are
+Definitions (server/README.md: "Complaints", "Callbacks and satisfaction", "The manager's numbers"). Rates are
 fractions 0..1, half-up to 3 decimals, null when there is nothing to divide; `met` is null when the value
 is null or the figure has no target.
 

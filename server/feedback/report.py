@@ -7,8 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Community, House, Staff
-from ..accounts.rules import can
-from ..errors import Forbidden
+from ..auth import access
 from ..extensions import db
 from ..reporting import bold_row, excel_time, month_bounds, month_text, set_widths, workbook_bytes
 from ..timeutil import utcnow
@@ -63,14 +62,9 @@ def survey_row(survey: SatisfactionSurvey) -> metrics.SurveyRow:
                              responded=survey.responded_at is not None)
 
 
-def may_see(staff: Staff) -> bool:
-    return can(staff.role, staff.department, "complaint_report")
-
-
 def monthly_complaints(staff: Staff, year: int, month: int) -> dict:
     """The report for the caller's community (managers only)."""
-    if not may_see(staff):
-        raise Forbidden("只有经理可以查看投诉月报", code="role_forbidden")
+    access.require(staff, "complaint_report")
     community = db.session.get(Community, staff.community_id)
     start, end = month_bounds(year, month, community.timezone)
     label = month_text(year, month)

@@ -2,9 +2,8 @@
 complaints report (/api/v1/staff/reports/complaints). Parse -> one service call -> commit -> dump."""
 from __future__ import annotations
 
-from ..accounts.rules import ROLE_PERMISSIONS
 from ..api import BEARER, blueprint
-from ..auth.guard import staff_roles
+from ..auth.access import requires
 from ..auth.services import require_staff
 from ..extensions import db
 from ..pagination import paginate
@@ -20,14 +19,10 @@ problems_blp = blueprint("common-problems", "/api/v1/staff/common-problems",
                          "同类投诉多发：一周内发布通知答复（经理、接待员）")
 report_blp = blueprint("complaint-report", "/api/v1/staff/reports", "投诉与满意度月报（经理）")
 
-SURVEY_ROLES = ROLE_PERMISSIONS["surveys"]
-PROBLEM_ROLES = ROLE_PERMISSIONS["common_problems"]
-
-
 # -- surveys ---------------------------------------------------------------------------------------------
 
 @surveys_blp.post("")
-@staff_roles(*SURVEY_ROLES)
+@requires("surveys")
 @surveys_blp.arguments(SurveyIn)
 @surveys_blp.response(201, SurveyOut)
 @surveys_blp.doc(security=BEARER)
@@ -39,7 +34,7 @@ def record_survey(data):
 
 
 @surveys_blp.get("")
-@staff_roles(*SURVEY_ROLES)
+@requires("surveys")
 @surveys_blp.arguments(SurveyArgs, location="query")
 @surveys_blp.response(200, SurveyPage)
 @surveys_blp.doc(security=BEARER)
@@ -50,7 +45,7 @@ def list_surveys(args):
 
 
 @surveys_blp.get("/summary")
-@staff_roles(*SURVEY_ROLES)
+@requires("surveys")
 @surveys_blp.arguments(SummaryArgs, location="query")
 @surveys_blp.response(200, SurveySummaryOut)
 @surveys_blp.doc(security=BEARER)
@@ -60,7 +55,7 @@ def survey_summary(args):
 
 
 @surveys_blp.get("/<int:survey_id>")
-@staff_roles(*SURVEY_ROLES)
+@requires("surveys")
 @surveys_blp.response(200, SurveyOut)
 @surveys_blp.doc(security=BEARER)
 def get_survey(survey_id):
@@ -69,7 +64,7 @@ def get_survey(survey_id):
 
 
 @surveys_blp.post("/<int:survey_id>/response")
-@staff_roles(*SURVEY_ROLES)
+@requires("surveys")
 @surveys_blp.arguments(ResponseIn)
 @surveys_blp.response(200, SurveyOut)
 @surveys_blp.doc(security=BEARER)
@@ -83,7 +78,7 @@ def respond(data, survey_id):
 # -- common problems -----------------------------------------------------------------------------------------
 
 @problems_blp.get("")
-@staff_roles(*PROBLEM_ROLES)
+@requires("common_problems")
 @problems_blp.arguments(ProblemArgs, location="query")
 @problems_blp.response(200, ProblemPage)
 @problems_blp.doc(security=BEARER)
@@ -93,7 +88,7 @@ def list_problems(args):
 
 
 @problems_blp.get("/<int:problem_id>")
-@staff_roles(*PROBLEM_ROLES)
+@requires("common_problems")
 @problems_blp.response(200, ProblemDetailOut)
 @problems_blp.doc(security=BEARER)
 def get_problem(problem_id):
@@ -102,7 +97,7 @@ def get_problem(problem_id):
 
 
 @problems_blp.post("/<int:problem_id>/notice")
-@staff_roles(*ROLE_PERMISSIONS["publish_notices"])
+@requires("publish_notices")
 @problems_blp.arguments(ProblemNoticeIn)
 @problems_blp.response(200, ProblemDetailOut)
 @problems_blp.doc(security=BEARER)
@@ -116,7 +111,7 @@ def answer_problem(data, problem_id):
 # -- the monthly complaints report ----------------------------------------------------------------------------
 
 @report_blp.get("/complaints")
-@staff_roles(*ROLE_PERMISSIONS["complaint_report"])
+@requires("complaint_report")
 @report_blp.arguments(ReportArgs, location="query")
 @report_blp.response(200, ComplaintReportOut,
                      description="月报（JSON）；format=xlsx 时为 Excel 文件（汇总、明细、调查三个工作表）")

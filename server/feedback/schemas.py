@@ -8,10 +8,9 @@ from ..notices.schemas import NoticeIn, ScopeIn
 from ..notices.services import KINDS as NOTICE_KINDS
 from ..notices.services import scope_label
 from ..reporting import MonthField
-from ..schemas import LocalDateTime, PageArgs, Phone, Text, page_of
+from ..schemas import LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from ..timeutil import utcnow
 from ..workorders import states
-from ..workorders.schemas import PersonOut
 from . import metrics
 from .services import PROBLEM_STATUSES
 

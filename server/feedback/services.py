@@ -30,20 +30,21 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import House, Staff
-from ..accounts.rules import can
-from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
+from ..auth import access
+from ..errors import Conflict, ValidationFailed
 from ..extensions import db
 from ..notices import services as notices
 from ..notices.models import Notice
 from ..reporting import month_of
 from ..timeutil import as_utc, utcnow
+from ..wechat import messages
 from ..wechat.services import notify_staff
 from ..workorders.models import WorkOrder
-from ..workorders.services import managers
+from ..workorders.notify import managers
 from . import metrics
 from .models import CommonProblem, CommonProblemComplaint, SatisfactionSurvey
 
-ANSWER_DAYS = 7  # a common problem is answered with a written notice within one week (domain.md)
+ANSWER_DAYS = 7  # a common problem is answered with a written notice within one week (server/README.md)
 PROBLEM_STATUSES = {"open": "待答复", "answered": "已答复"}
 DETECTED_ALERT = "同类投诉多发，请一周内发布通知答复"
 OVERDUE_ALERT = "同类投诉超一周未答复，请尽快发布通知"
@@ -51,14 +52,9 @@ OVERDUE_ALERT = "同类投诉超一周未答复，请尽快发布通知"
 
 # -- surveys ---------------------------------------------------------------------------------------------
 
-def _require(staff: Staff, permission: str, message: str) -> None:
-    if not can(staff.role, staff.department, permission):
-        raise Forbidden(message, code="role_forbidden")
-
-
 def record_survey(staff: Staff, data: dict) -> SatisfactionSurvey:
     """One household's answer; one record per house per month (the local month of `surveyed_at`)."""
-    _require(staff, "surveys", "只有接待员和经理可以登记满意度调查")
+    access.require(staff, "surveys")
     house = db.session.get(House, data["house_id"])
     if house is None or house.community_id != staff.community_id:
         raise ValidationFailed("房屋不存在", fields={"house_id": ["房屋不存在"]})
@@ -82,7 +78,7 @@ def record_survey(staff: Staff, data: dict) -> SatisfactionSurvey:
 
 
 def surveys_query(staff: Staff, month: str | None, unanswered: bool | None, answer: str | None):
-    _require(staff, "surveys", "只有接待员和经理可以查看满意度调查")
+    access.require(staff, "surveys")
     stmt = (select(SatisfactionSurvey).where(SatisfactionSurvey.community_id == staff.community_id)
             .order_by(SatisfactionSurvey.surveyed_at.desc(), SatisfactionSurvey.id.desc()))
     if month:
@@ -98,11 +94,8 @@ def surveys_query(staff: Staff, month: str | None, unanswered: bool | None, answ
 
 
 def staff_survey(staff: Staff, survey_id: int) -> SatisfactionSurvey:
-    _require(staff, "surveys", "只有接待员和经理可以查看满意度调查")
-    survey = db.session.get(SatisfactionSurvey, survey_id)
-    if survey is None or survey.community_id != staff.community_id:
-        raise NotFound("未找到该调查记录")
-    return survey
+    access.require(staff, "surveys")
+    return access.scoped(SatisfactionSurvey, survey_id, staff, "未找到该调查记录")
 
 
 def respond(staff: Staff, survey_id: int, response: str) -> SatisfactionSurvey:
@@ -120,7 +113,7 @@ def respond(staff: Staff, survey_id: int, response: str) -> SatisfactionSurvey:
 
 
 def survey_summary(staff: Staff, month: str) -> dict:
-    _require(staff, "surveys", "只有接待员和经理可以查看满意度调查")
+    access.require(staff, "surveys")
     rows = db.session.execute(select(
         SatisfactionSurvey.answer, SatisfactionSurvey.comments, SatisfactionSurvey.responded_at,
     ).where(SatisfactionSurvey.community_id == staff.community_id, SatisfactionSurvey.month == month)).all()
@@ -170,9 +163,8 @@ def _alert_managers(problem: CommonProblem, order: WorkOrder, what: str, dedupe:
     it opens the latest complaint."""
     where = f"{problem.building.code}栋·{metrics.category_label(problem.category)}投诉{problem.complaint_count}件"
     for staff in managers(problem.community_id):
-        notify_staff(staff, "order_alert", {
-            "character_string1": order.number, "thing2": what, "thing3": where, "time4": utcnow(),
-        }, page=f"pages/staff/orders/detail?id={order.id}", dedupe_key=f"{dedupe}:{staff.id}", queue="high")
+        notify_staff(staff, messages.order_alert(number=order.number, what=what, address=where, at=utcnow()),
+                     page=f"pages/staff/orders/detail?id={order.id}", dedupe_key=f"{dedupe}:{staff.id}", queue="high")
 
 
 def detect_common_problems() -> dict:
@@ -234,7 +226,7 @@ def remind_overdue_problems() -> int:
 # -- common problems: staff --------------------------------------------------------------------------------
 
 def problems_query(staff: Staff, status: str | None):
-    _require(staff, "common_problems", "只有接待员和经理可以查看同类投诉")
+    access.require(staff, "common_problems")
     stmt = (select(CommonProblem).where(CommonProblem.community_id == staff.community_id)
             .order_by(CommonProblem.detected_at.desc(), CommonProblem.id.desc()))
     if status == "overdue":
@@ -245,24 +237,19 @@ def problems_query(staff: Staff, status: str | None):
 
 
 def staff_problem(staff: Staff, problem_id: int) -> CommonProblem:
-    _require(staff, "common_problems", "只有接待员和经理可以查看同类投诉")
-    problem = db.session.get(CommonProblem, problem_id)
-    if problem is None or problem.community_id != staff.community_id:
-        raise NotFound("未找到该同类投诉")
-    return problem
+    access.require(staff, "common_problems")
+    return access.scoped(CommonProblem, problem_id, staff, "未找到该同类投诉")
 
 
 def answer_with_notice(staff: Staff, problem_id: int, data: dict) -> CommonProblem:
     """Link a notice to the problem (answered): an existing notice (`notice_id`), or a new one published
     now (title, content...; scoped to the problem's building unless `scope` is given, null: everyone)."""
     problem = staff_problem(staff, problem_id)
-    _require(staff, "publish_notices", "只有接待员和经理可以发布通知答复")
+    access.require(staff, "publish_notices")
     if problem.status != "open":
         raise Conflict("该问题已发布通知答复", code="already_answered")
     if data.get("notice_id") is not None:
-        notice = db.session.get(Notice, data["notice_id"])
-        if notice is None or notice.community_id != staff.community_id:
-            raise NotFound("未找到该通知")
+        notice = access.scoped(Notice, data["notice_id"], staff, "未找到该通知")
         if notice.common_problem_id is not None and notice.common_problem_id != problem.id:
             raise Conflict("该通知已用于答复另一个问题", code="notice_already_linked")
         notice.common_problem_id = problem.id

@@ -2,9 +2,8 @@
 Parse -> one service call -> commit -> dump."""
 from __future__ import annotations
 
-from ..accounts.rules import ROLE_PERMISSIONS
 from ..api import BEARER, blueprint
-from ..auth.guard import staff_roles
+from ..auth.access import requires
 from ..auth.services import require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
@@ -27,7 +26,7 @@ staff_blp = blueprint("staff-notices", "/api/v1/staff/notices", "发布通知（
 # -- staff ----------------------------------------------------------------------------------------------
 
 @staff_blp.post("")
-@staff_roles(*ROLE_PERMISSIONS["publish_notices"])
+@requires("publish_notices")
 @staff_blp.arguments(NoticeIn)
 @staff_blp.response(201, PublishedOut)
 @staff_blp.doc(security=BEARER)

@@ -17,11 +17,13 @@ from sqlalchemy import and_, exists, false, func, literal, or_, select, update
 
 from .. import outbox
 from ..accounts.models import Building, House, HouseMembership, Owner, Staff
-from ..accounts.rules import can
+from ..accounts.queries import APPROVED, approved_house_ids_query
+from ..auth import access
 from ..db_types import UTCDateTime
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
+from ..wechat import messages
 from ..wechat import services as wechat
 from ..wechat.values import ELLIPSIS
 from .models import Notice, NoticeBuilding, NoticeRead
@@ -35,7 +37,6 @@ KINDS = {
 }
 WHOLE_COMMUNITY = "全体住户"
 SUMMARY_LENGTH = 60
-TEMPLATE_KEY = "notice"
 
 
 # -- pure helpers -------------------------------------------------------------------------------------
@@ -77,8 +78,7 @@ class NoticeView:
 
 def publish(staff: Staff, data: dict, *, common_problem_id: int | None = None) -> NoticeView:
     """Publish a notice to the staff member's community (or some of its buildings) and queue its push."""
-    if not can(staff.role, staff.department, "publish_notices"):
-        raise Forbidden("只有接待员和经理可以发布通知", code="role_forbidden")
+    access.require(staff, "publish_notices")
     title, content = data["title"].strip(), data["content"].strip()
     blank = {name: ["必填"] for name, value in (("title", title), ("content", content)) if not value}
     if blank:
@@ -125,7 +125,7 @@ def _affected(notice: Notice) -> dict:
     households, owners = db.session.execute(
         select(func.count(HouseMembership.house_id.distinct()), func.count(HouseMembership.owner_id.distinct()))
         .join(House, House.id == HouseMembership.house_id)
-        .where(HouseMembership.status == "approved", _in_scope(notice))
+        .where(APPROVED, _in_scope(notice))
     ).one()
     return {"houses": houses, "households": households, "owners": owners}
 
@@ -136,10 +136,7 @@ def staff_notices_query(staff: Staff):
 
 
 def staff_notice(staff: Staff, notice_id: int) -> Notice:
-    notice = db.session.get(Notice, notice_id)
-    if notice is None or notice.community_id != staff.community_id:
-        raise NotFound("未找到该通知")
-    return notice
+    return access.scoped(Notice, notice_id, staff, "未找到该通知")
 
 
 # -- owners ---------------------------------------------------------------------------------------------
@@ -148,8 +145,7 @@ def _addressed_to(owner: Owner):
     """Condition on Notice: notices for the communities or buildings of the owner's approved houses."""
     places = db.session.execute(
         select(House.community_id, House.building_id)
-        .join(HouseMembership, HouseMembership.house_id == House.id)
-        .where(HouseMembership.owner_id == owner.id, HouseMembership.status == "approved")
+        .where(House.id.in_(approved_house_ids_query(owner.id)))
     ).all()
     if not places:
         return false()
@@ -213,7 +209,7 @@ def recipients(notice: Notice) -> list[int]:
     return list(db.session.scalars(
         select(HouseMembership.owner_id).distinct()
         .join(House, House.id == HouseMembership.house_id)
-        .where(HouseMembership.status == "approved", _in_scope(notice))
+        .where(APPROVED, _in_scope(notice))
         .order_by(HouseMembership.owner_id)
     ))
 
@@ -242,10 +238,6 @@ def fan_out(notice_id: int) -> str:
     return f"{len(batches)} batch(es)"
 
 
-def push_values(notice: Notice) -> dict:
-    return {"thing1": notice.title, "thing2": summary(notice.content), "time3": notice.published_at}
-
-
 def send_batch(notice_id: int, owner_ids: list[int]) -> str:
     """Push the notice to these owners (one Message each). Safe to run twice: see send_subscribe_batch."""
     notice = db.session.get(Notice, notice_id)
@@ -261,7 +253,8 @@ def send_batch(notice_id: int, owner_ids: list[int]) -> str:
 
     cfg = current_app.config
     outcome = wechat.send_subscribe_batch(
-        TEMPLATE_KEY, push_values(notice), openids, dedupe_prefix=f"notice:{notice.id}:",
+        messages.notice(title=notice.title, summary=summary(notice.content), published_at=notice.published_at),
+        openids, dedupe_prefix=f"notice:{notice.id}:",
         community_id=notice.community_id, page=f"pages/notices/detail?id={notice.id}",
         threads=cfg["NOTICE_SEND_THREADS"], tally=tally)
     if outcome.pending:

@@ -198,7 +198,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
 OA_ORIGINAL_ID = "gh_sandbox_oa"
 CALLBACK_TIMEOUT_SECONDS = 10
 
-INVALID_TOKEN = (40001, "invalid credential, access_token is invalid or not latest")
 DATA_FORMAT_ERROR = (47001, "data format error")
 INVALID_CODE = (40029, "invalid code")
 DEFAULT_FAULT_ERRMSG = {

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from .. import ratelimit
 from ..auth.services import Identity
 from ..errors import AppError, Forbidden, NotFound, ValidationFailed
-from ..accounts.models import HouseMembership
+from ..accounts.queries import approved_house_ids
 from ..extensions import db
 from ..timeutil import utcnow
 from .models import Upload
@@ -225,10 +225,8 @@ def may_read(identity: Identity, upload: Upload) -> bool:
     once attached to a record of that community)."""
     if identity.owner is not None and upload.owner_id == identity.owner.id:
         return True
-    if identity.owner is not None and upload.house_id is not None and db.session.scalar(
-            select(HouseMembership.id).where(HouseMembership.house_id == upload.house_id,
-                                             HouseMembership.owner_id == identity.owner.id,
-                                             HouseMembership.status == "approved")):
+    if identity.owner is not None and upload.house_id is not None \
+            and upload.house_id in approved_house_ids(identity.owner):
         return True
     staff = identity.staff
     if staff is not None and staff.active:

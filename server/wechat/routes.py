@@ -14,7 +14,7 @@ from wechatpy.utils import check_signature
 
 from ..accounts.services import BIND_PREFIX, consume_oa_binding
 from ..api import BEARER, blueprint
-from ..auth.guard import staff_roles
+from ..auth.access import requires
 from ..auth.services import require_owner, require_staff
 from ..errors import Forbidden
 from ..extensions import db
@@ -88,13 +88,13 @@ class MessageOut(ma.Schema):
 
 
 @audit.get("")
-@staff_roles("manager")
+@requires("audit_messages")
 @audit.arguments(MessageArgs, location="query")
 @audit.response(200, page_of(MessageOut, "MessagePage"))
 @audit.doc(security=BEARER)
 def list_messages(args):
     """本小区的推送记录（经理）"""
-    staff = require_staff(roles={"manager"})
+    staff = require_staff()
     stmt = select(Message).where(Message.community_id == staff.community_id).order_by(Message.id.desc())
     for key in ("status", "kind"):
         if key in args:

@@ -21,6 +21,7 @@ from ..logs import current_request_id
 from ..timeutil import utcnow
 from . import templates
 from .client import WeChatApp, WeChatError, miniprogram, official_account
+from .messages import Content
 from .models import Message, SubscribeCredit
 from .values import InvalidValue, subscribe_data, template_data
 
@@ -94,23 +95,34 @@ def _clear_credits(owner_id: int, template_id: str) -> None:
 
 # -- creating messages ------------------------------------------------------------------------------
 
-def notify_owner(owner: Owner, key: str, values: dict, *, community_id: int | None = None,
+def notify_owner(owner: Owner, content: Content, *, community_id: int | None = None,
                  page: str | None = None, dedupe_key: str | None = None, queue: str = "default") -> Message:
-    """Queue a subscribe message to an owner (sent by a job if they still have a credit then)."""
-    tpl = templates.SUBSCRIBE[key]
+    """Queue a subscribe message to an owner (sent by a job if they still have a credit then). `content`
+    comes from a builder in messages.py."""
+    key, values = content
+    tpl = _checked(templates.SUBSCRIBE, content)
     return _create("subscribe", key, templates.subscribe_id(key), page or tpl.page, values, subscribe_data,
                    touser=owner.openid, owner_id=owner.id, community_id=community_id,
                    dedupe_key=dedupe_key, queue=queue)
 
 
-def notify_staff(staff: Staff, key: str, values: dict, *, page: str | None = None,
+def notify_staff(staff: Staff, content: Content, *, page: str | None = None,
                  dedupe_key: str | None = None, queue: str = "default") -> Message:
     """Queue an official-account template message that opens `page` of the mini-program."""
-    tpl = templates.OFFICIAL[key]
+    key, values = content
+    tpl = _checked(templates.OFFICIAL, content)
     msg = _create("template", key, templates.official_id(key), page or tpl.page, values, template_data,
                   touser=staff.oa_openid, staff_id=staff.id, community_id=staff.community_id,
                   dedupe_key=dedupe_key, queue=queue)
     return msg
+
+
+def _checked(catalog: dict[str, templates.Template], content: Content) -> templates.Template:
+    """The template, after checking the values carry exactly its fields (a programming error otherwise)."""
+    tpl = catalog[content.key]
+    if set(content.values) != set(tpl.fields):
+        raise ValueError(f"message {content.key}: keys {sorted(content.values)} != template {sorted(tpl.fields)}")
+    return tpl
 
 
 def _create(kind, key, template_id, page, values, shaper, *, touser, dedupe_key, queue, **ids) -> Message:
@@ -252,18 +264,19 @@ def _insert_ignoring_duplicates(table):
     return insert(table).on_conflict_do_nothing()
 
 
-def send_subscribe_batch(key: str, values: dict, recipients: dict[int, str], *, dedupe_prefix: str,
+def send_subscribe_batch(content: Content, recipients: dict[int, str], *, dedupe_prefix: str,
                          community_id: int | None, page: str | None, threads: int,
                          tally: Callable[[BatchOutcome], None] | None = None) -> BatchOutcome:
-    """Send subscribe message `key` with `values` to many owners ({owner_id: openid}), one Message each
+    """Send subscribe message `content` to many owners ({owner_id: openid}), one Message each
     (dedupe key `<dedupe_prefix><owner_id>`). Safe to run again: existing messages are not recreated, only
     `pending` ones are sent, and a credit spent by an earlier run is remembered on the message.
 
     `tally(outcome)` is called just before each of the (two) commits with what that commit changes, so the
     caller's own counters move in the same transaction as the message statuses."""
     cfg = current_app.config
+    key, values = content
     template_id = templates.subscribe_id(key)
-    page = page or templates.SUBSCRIBE[key].page
+    page = page or _checked(templates.SUBSCRIBE, content).page
     total = BatchOutcome()
     if not recipients:
         return total

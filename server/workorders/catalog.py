@@ -4,12 +4,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from ..accounts.models import Community, Staff
-from ..accounts.rules import can
-from ..errors import Forbidden, NotFound, ValidationFailed
+from ..auth import access
+from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from .models import Material, ServiceCategory, ServiceItem
 
-# Work the service center does not take on (domain.md): shown to owners so they know why it is missing.
+# Work the service center does not take on (server/README.md): shown to owners so they know why it is missing.
 OUT_OF_SCOPE = ["家用电器维修", "房屋装修"]
 
 
@@ -34,11 +34,6 @@ def materials(community_id: int, include_inactive: bool = False) -> list[Materia
     return list(db.session.scalars(stmt))
 
 
-def _require_manager(staff: Staff) -> None:
-    if not can(staff.role, staff.department, "manage_catalog"):
-        raise Forbidden("只有经理可以维护服务目录", code="role_forbidden")
-
-
 def all_items(staff: Staff) -> list[ServiceItem]:
     return list(db.session.scalars(select(ServiceItem).where(ServiceItem.community_id == staff.community_id)
                                    .order_by(ServiceItem.category_id, ServiceItem.sort, ServiceItem.id)))
@@ -61,7 +56,7 @@ def _check_scope(name: str) -> None:
 
 
 def create_item(staff: Staff, data: dict) -> ServiceItem:
-    _require_manager(staff)
+    access.require(staff, "manage_catalog")
     _check_scope(data["name"])
     category = _category(staff, data.pop("category"))
     item = ServiceItem(community_id=staff.community_id, category_id=category.id, **data)
@@ -71,10 +66,8 @@ def create_item(staff: Staff, data: dict) -> ServiceItem:
 
 
 def update_item(staff: Staff, item_id: int, data: dict) -> ServiceItem:
-    _require_manager(staff)
-    item = db.session.get(ServiceItem, item_id)
-    if item is None or item.community_id != staff.community_id:
-        raise NotFound("服务项目不存在")
+    access.require(staff, "manage_catalog")
+    item = access.scoped(ServiceItem, item_id, staff, "服务项目不存在")
     if "name" in data:
         _check_scope(data["name"])
     if "category" in data:
@@ -85,7 +78,7 @@ def update_item(staff: Staff, item_id: int, data: dict) -> ServiceItem:
 
 
 def create_material(staff: Staff, data: dict) -> Material:
-    _require_manager(staff)
+    access.require(staff, "manage_catalog")
     material = Material(community_id=staff.community_id, **data)
     db.session.add(material)
     db.session.flush()
@@ -93,10 +86,8 @@ def create_material(staff: Staff, data: dict) -> Material:
 
 
 def update_material(staff: Staff, material_id: int, data: dict) -> Material:
-    _require_manager(staff)
-    material = db.session.get(Material, material_id)
-    if material is None or material.community_id != staff.community_id:
-        raise NotFound("材料不存在")
+    access.require(staff, "manage_catalog")
+    material = access.scoped(Material, material_id, staff, "材料不存在")
     for key, value in data.items():
         setattr(material, key, value)
     return material

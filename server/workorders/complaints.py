@@ -1,7 +1,7 @@
 """Complaint-only operations on the shared work order: replies, important complaints, corrective
 action for service-attitude complaints, emergencies (arrival, incident report) and weekly updates.
 
-The clocks (domain.md, Complaints): a handler within 10 minutes, on site within 5 for emergencies,
+The clocks (server/README.md, "Complaints" and "The clocks"): a handler within 10 minutes, on site within 5 for emergencies,
 a reply the same day (important: 2 working days, by the manager), progress every week while open, a
 follow-up within 3 days after it is handled.
 """
@@ -12,14 +12,19 @@ from datetime import date, timedelta
 from sqlalchemy import or_, select
 
 from ..accounts.models import Staff
-from ..accounts.rules import can
+from ..auth import access
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
+from ..wechat import messages
 from ..wechat.services import notify_owner
-from . import rules, sla, states
+from . import sla, states
 from .models import IncidentReport, WorkOrder
-from .services import Actor, _alert, _move, _offer, _tell_owner, add_event, calendar_for, managers, staff_order
+from .access import staff_order
+from .calendar import calendar_for
+from .dispatch import offer
+from .events import SYSTEM, Actor, add_event, move
+from .notify import alert, managers, tell_owner
 
 
 def complaint_for(staff: Staff, order_id: int) -> WorkOrder:
@@ -30,7 +35,7 @@ def complaint_for(staff: Staff, order_id: int) -> WorkOrder:
 
 
 def _handler_or_desk(staff: Staff, order: WorkOrder) -> None:
-    if order.assignee_id != staff.id and not can(staff.role, staff.department, "desk"):
+    if order.assignee_id != staff.id and not access.can(staff, "desk", order):
         raise Forbidden("只有处理人、接待员或经理可以答复投诉", code="role_forbidden")
 
 
@@ -38,9 +43,8 @@ def _tell_owner_reply(order: WorkOrder, content: str, event) -> None:
     if order.owner is None:
         return
     db.session.flush()
-    notify_owner(order.owner, "complaint_reply", {
-        "character_string1": order.number, "thing2": content, "time3": event.at,
-    }, community_id=order.community_id, page=f"pages/orders/detail?id={order.id}",
+    notify_owner(order.owner, messages.complaint_reply(number=order.number, content=content, at=event.at),
+                 community_id=order.community_id, page=f"pages/orders/detail?id={order.id}",
         dedupe_key=f"complaint-reply:{event.id}", queue="high")
 
 
@@ -57,11 +61,11 @@ def reply(staff: Staff, order: WorkOrder, content: str, final: bool) -> WorkOrde
         if order.emergency and (order.incident_report is None or order.incident_report.status != "approved"):
             raise Conflict("紧急事件须先提交《突发事件处理表》并经经理审批，才能结案", code="incident_report_required")
         if order.status == "dispatched":  # answering is acknowledging
-            _move(order, "accept", Actor.of_staff(staff), note="已受理")
+            move(order, "accept", Actor.of_staff(staff), note="已受理")
             order.accepted_at = now
-        event = _move(order, "resolve", Actor.of_staff(staff), note=content, data={"final": True})
+        event = move(order, "resolve", Actor.of_staff(staff), note=content, data={"final": True})
         order.completed_at = now
-        order.callback_due_at = sla.complaint_followup_due(now, rules.COMPLAINT_FOLLOWUP_DAYS)
+        order.callback_due_at = sla.complaint_followup_due(now)
         order.needs_callback = True
     else:
         event = add_event(order, Actor.of_staff(staff), "reply", note=content, data={"final": False})
@@ -73,29 +77,26 @@ def reply(staff: Staff, order: WorkOrder, content: str, final: bool) -> WorkOrde
 
 def mark_important(staff: Staff, order: WorkOrder) -> WorkOrder:
     """The manager takes it personally: reply within 2 working days of receipt."""
-    if staff.role != "manager":
-        raise Forbidden("只有经理可以标记重要投诉", code="role_forbidden")
+    access.require(staff, "manage_complaints", order)
     if order.status not in states.OPEN:
         raise Conflict("投诉已处理完毕或已取消", code="illegal_transition")
     if order.important:
         raise Conflict("已是重要投诉", code="already_important")
     order.important = True
-    order.reply_due_at = sla.complaint_reply_due(order.created_at, calendar_for(order.community), important=True,
-                                                 working_days_=rules.IMPORTANT_REPLY_WORKING_DAYS)
+    order.reply_due_at = sla.complaint_reply_due(order.created_at, calendar_for(order.community), important=True)
     add_event(order, Actor.of_staff(staff), "important", note="标记为重要投诉，经理亲自处理")
     if order.assignee_id != staff.id:
         if order.status == "submitted":
-            _offer(order, staff, Actor.of_staff(staff), "dispatch")
+            offer(order, staff, Actor.of_staff(staff), "dispatch")
         elif order.status in ("dispatched", "accepted"):
-            _offer(order, staff, Actor.of_staff(staff), "reassign")
+            offer(order, staff, Actor.of_staff(staff), "reassign")
     return order
 
 
 def corrective_action(staff: Staff, order: WorkOrder, action: str, deadline: date | None,
                       penalty: str) -> WorkOrder:
     """Service-attitude complaints: what is done about the staff member, by when (the manager decides)."""
-    if staff.role != "manager":
-        raise Forbidden("只有经理可以决定整改措施", code="role_forbidden")
+    access.require(staff, "manage_complaints", order)
     if order.category != "service_attitude":
         raise Conflict("只有服务态度投诉需要记录整改措施", code="not_service_attitude")
     order.corrective_action, order.corrective_deadline, order.penalty = action, deadline, penalty or None
@@ -134,13 +135,12 @@ def submit_incident_report(staff: Staff, order: WorkOrder, data: dict) -> Incide
     report.reviewed_by_id = report.reviewed_at = report.review_note = None
     add_event(order, Actor.of_staff(staff), "incident_report", note="提交《突发事件处理表》")
     db.session.flush()
-    _alert(managers(order.community_id), order, "突发事件处理表待审批", f"incident:{report.id}:{report.submitted_at}")
+    alert(managers(order.community_id), order, "突发事件处理表待审批", f"incident:{report.id}:{report.submitted_at}")
     return report
 
 
 def review_incident_report(staff: Staff, order: WorkOrder, approve: bool, note: str) -> IncidentReport:
-    if staff.role != "manager":
-        raise Forbidden("只有经理可以审批突发事件处理表", code="role_forbidden")
+    access.require(staff, "manage_complaints", order)
     report = order.incident_report
     if report is None or report.status != "submitted":
         raise Conflict("没有待审批的处理表", code="nothing_to_review")
@@ -155,18 +155,17 @@ def weekly_updates() -> int:
     """Periodic job: a complaint open for over a week reminds its handler and tells the owner it is being
     followed, once a week until handled."""
     now = utcnow()
-    week = timedelta(days=rules.WEEKLY_UPDATE_DAYS)
+    week = timedelta(days=sla.WEEKLY_UPDATE_DAYS)
     due = db.session.scalars(select(WorkOrder).where(
         WorkOrder.kind == "complaint", WorkOrder.status.in_(states.OPEN), WorkOrder.created_at < now - week,
         or_(WorkOrder.last_weekly_at.is_(None), WorkOrder.last_weekly_at < now - week)))
     count = 0
     for order in due:
         order.last_weekly_at = now
-        event = add_event(order, Actor("system"), "weekly_update", note="投诉已超过一周，已提醒处理人并告知业主进展")
+        event = add_event(order, SYSTEM, "weekly_update", note="投诉已超过一周，已提醒处理人并告知业主进展")
         db.session.flush()
         targets = [order.assignee] if order.assignee else managers(order.community_id)
-        _alert(targets, order, "投诉超过一周未结，请向业主通报进展", f"weekly:{event.id}")
-        _tell_owner(order, "处理中", "您的投诉仍在处理中，我们每周向您通报进展", event)
+        alert(targets, order, "投诉超过一周未结，请向业主通报进展", f"weekly:{event.id}")
+        tell_owner(order, "处理中", "您的投诉仍在处理中，我们每周向您通报进展", event)
         count += 1
-    db.session.commit()
     return count

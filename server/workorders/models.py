@@ -125,7 +125,7 @@ class WorkOrder(db.Model):
     callback_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    # Complaints (投诉): the clocks of domain.md, who it is about, and what was done about it.
+    # Complaints (投诉): their clocks (server/README.md), who it is about, and what was done about it.
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     important: Mapped[bool] = mapped_column(Boolean, default=False)  # the manager handles it, 2 working days
     written: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -185,7 +185,7 @@ class SlaBreach(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id", ondelete="CASCADE"))
-    clock: Mapped[str] = mapped_column(String(12))  # confirm | complete | callback | accept
+    clock: Mapped[str] = mapped_column(String(12))  # a key of rules.CLOCKS
     round: Mapped[int] = mapped_column(Integer, default=0)
     level: Mapped[int] = mapped_column(Integer)  # 1: supervisor told, 2: manager told
     due_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -229,26 +229,6 @@ class OrderPayment(db.Model):
 
     order: Mapped[WorkOrder] = relationship(back_populates="payments")
     collector: Mapped[Staff | None] = relationship(foreign_keys=[collector_id])
-
-
-class CashHandover(db.Model):
-    """Takings of a collector's day handed to finance (现金当日交财务); a later handover the same day covers
-    what was collected after the first."""
-    __tablename__ = "cash_handovers"
-    __table_args__ = (Index("ix_cash_handovers_collector_day", "collector_id", "day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
-    collector_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
-    day: Mapped[date] = mapped_column(Date)
-    total_fen: Mapped[int] = mapped_column(Integer)
-    cash_fen: Mapped[int] = mapped_column(Integer)
-    received_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="RESTRICT"))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    note: Mapped[str] = mapped_column(String(200), default="")
-
-    collector: Mapped[Staff] = relationship(foreign_keys=[collector_id])
-    received_by: Mapped[Staff] = relationship(foreign_keys=[received_by_id])
 
 
 class Callback(db.Model):

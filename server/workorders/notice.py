@@ -17,7 +17,7 @@ from ..money import yuan
 from .. import rendering
 from ..timeutil import local_text, utcnow
 from .models import WorkOrder
-from .services import staff_order
+from .access import staff_order
 
 MAX_MATERIAL_LINES = 4  # a stub is a third of a page: more lines are folded into one "其余 N 项" line
 

@@ -1,4 +1,5 @@
-"""Office views of work orders: printable service notice, callback queue, cash handover, monthly report.
+"""Office views of work orders: printable service notice, callback queue, monthly report (the cash
+handover is billing's: server/billing/handover_routes.py).
 
 Parse -> one service call -> commit -> dump. Definitions of the queue and the report: reports.py.
 """
@@ -9,19 +10,14 @@ from flask import Response
 from marshmallow import validate
 
 from ..api import BEARER, blueprint
+from ..auth.access import requires
 from ..auth.services import require_staff
-from ..extensions import db
 from ..reporting import BINARY, XLSX_MIMETYPE, ReportArgs, parse_month, xlsx_response
-from ..schemas import LocalDateTime, PageArgs, Text, page_of
-from ..timeutil import to_local, utcnow
-from . import notice, payments, reports, rules
-from .schemas import PersonOut
-from .services import DESK_ROLES
+from ..schemas import LocalDateTime, PageArgs, page_of
+from . import notice, reports, rules
 
 notice_blp = blueprint("service-notice", "/api/v1/staff/work-orders", "有偿服务通知单（打印）")
 callbacks_blp = blueprint("callback-queue", "/api/v1/staff/callbacks", "回访队列（接待员、经理）")
-handover_blp = blueprint("cash-handover", "/api/v1/staff/cash-handover",
-                         "收款员每日交款：有偿服务与物业缴费（财务、经理确认）")
 reports_blp = blueprint("reports", "/api/v1/staff/reports", "有偿服务月报（经理、财务）")
 
 # -- schemas -----------------------------------------------------------------------------------------------
@@ -58,70 +54,6 @@ class CallbackItemOut(ma.Schema):
 
 
 CallbackPage = page_of(CallbackItemOut, "CallbackQueuePage")
-
-
-class HandoverArgs(ma.Schema):
-    date = ma.fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD，默认为小区时区的今天"})
-
-
-class HandoverIn(ma.Schema):
-    collector_id = ma.fields.Integer(required=True, strict=True, metadata={"description": "收款员工 id"})
-    date = ma.fields.Date(required=True, metadata={"description": "收款日期 YYYY-MM-DD"})
-    note = Text(200, load_default="")
-
-
-class HandoverOut(ma.Schema):
-    id = ma.fields.Integer()
-    collector = ma.fields.Nested(PersonOut)
-    day = ma.fields.Date()
-    total_fen = ma.fields.Integer()
-    cash_fen = ma.fields.Integer()
-    received_by = ma.fields.Nested(PersonOut)
-    received_at = LocalDateTime()
-    note = ma.fields.String()
-
-
-class MethodAmountOut(ma.Schema):
-    method = ma.fields.String()
-    method_label = ma.fields.String()
-    amount_fen = ma.fields.Integer()
-
-
-def _by_method(sheet: dict) -> list[dict]:
-    return [{"method": m, "method_label": rules.PAYMENT_METHODS[m],
-             "amount_fen": sheet["by_method"].get(m, 0)} for m in rules.OFFLINE_METHODS]
-
-
-TAKING_KINDS = {"service": "有偿服务", "fee": "物业收费"}
-
-
-class TakingOut(ma.Schema):
-    """One sum taken in person: a paid-service payment (kind service) or a fee payment at the desk (kind fee)."""
-    id = ma.fields.Integer(metadata={"description": "service: 工单收款记录 id；fee: 缴费记录 id（/staff/payments/{id}）"})
-    kind = ma.fields.String(metadata={"description": "service | fee"})
-    kind_label = ma.fields.Function(lambda t: TAKING_KINDS[t.kind])
-    order_id = ma.fields.Function(lambda t: t.order.id if t.order else None)
-    order_number = ma.fields.Function(lambda t: t.order.number if t.order else None)
-    description = ma.fields.String()
-    method = ma.fields.String()
-    method_label = ma.fields.Function(lambda t: rules.PAYMENT_METHODS[t.method])
-    amount_fen = ma.fields.Integer()
-    receipt_no = ma.fields.String()
-    collector = ma.fields.Nested(PersonOut, allow_none=True)
-    collected_at = LocalDateTime()
-
-
-class HandoverSheetOut(ma.Schema):
-    collector = ma.fields.Nested(PersonOut, allow_none=True)
-    day = ma.fields.Date()
-    total_fen = ma.fields.Integer()
-    by_method = ma.fields.Function(lambda s: MethodAmountOut(many=True).dump(_by_method(s)),
-                                   metadata={"description": "现金 / POS 刷卡 / 转账 各自金额（分）"})
-    payments = ma.fields.List(ma.fields.Nested(TakingOut),
-                              metadata={"description": "当日收款：有偿服务收款与前台物业缴费"})
-    pending_fen = ma.fields.Integer(metadata={"description": "尚未交给财务的金额（分）"})
-    handed_over = ma.fields.Function(lambda s: s["pending_fen"] == 0)
-    handovers = ma.fields.List(ma.fields.Nested(HandoverOut))
 
 
 class DepartmentStatsOut(ma.Schema):
@@ -171,40 +103,14 @@ def service_notice(order_id):
 # -- callback queue ------------------------------------------------------------------------------------------
 
 @callbacks_blp.get("")
+@requires("desk")
 @callbacks_blp.arguments(CallbackArgs, location="query")
 @callbacks_blp.response(200, CallbackPage)
 @callbacks_blp.doc(security=BEARER)
 def callback_queue(args):
     """待回访 / 已超时 / 已回访的报修与有偿服务工单，按回访时限排序（记录回访：POST /staff/work-orders/{id}/callback）"""
-    staff = require_staff(roles=DESK_ROLES)
+    staff = require_staff()
     return reports.callback_queue(staff, args["status"], args["page"], args["per_page"])
-
-
-# -- cash handover -------------------------------------------------------------------------------------------
-
-@handover_blp.get("")
-@handover_blp.arguments(HandoverArgs, location="query")
-@handover_blp.response(200, HandoverSheetOut(many=True))
-@handover_blp.doc(security=BEARER)
-def handover_sheet(args):
-    """某日各收款人的收款（按方式汇总）与交款确认情况（财务、收费员、经理）"""
-    staff = require_staff()
-    zone = staff.community.timezone
-    day = args["date"] or to_local(utcnow(), zone).date()
-    return payments.handover_sheet(staff, day, zone)
-
-
-@handover_blp.post("")
-@handover_blp.arguments(HandoverIn)
-@handover_blp.response(201, HandoverOut)
-@handover_blp.doc(security=BEARER)
-def receive_handover(data):
-    """财务或经理确认收到某收款人当天的款项（每人每天一次）"""
-    staff = require_staff()
-    handover = payments.receive_handover(staff, data["collector_id"], data["date"], staff.community.timezone,
-                                         data["note"])
-    db.session.commit()
-    return handover
 
 
 # -- monthly report ------------------------------------------------------------------------------------------
@@ -221,4 +127,4 @@ def services_report(args):
     return xlsx_response(reports.workbook(report), *reports.xlsx_filenames(report["month"]))
 
 
-BLUEPRINTS = (notice_blp, callbacks_blp, handover_blp, reports_blp)
+BLUEPRINTS = (notice_blp, callbacks_blp, reports_blp)

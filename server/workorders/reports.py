@@ -1,7 +1,7 @@
 """Office read models: the monthly paid-services report (有偿服务月报) and the callback queue (回访队列).
 
 Monthly paid-services report -- what the service center reconciles with finance, engineering and cleaning
-and reports to administration every month (domain.md, "Paid convenience services"):
+and reports to administration every month (server/README.md, "Paid convenience services"):
 
 - the orders: paid-service orders (kind "service") of the caller's community whose `created_at` falls in
   the month, with month boundaries at local midnight in the community's time zone (Asia/Shanghai);
@@ -43,8 +43,7 @@ from sqlalchemy import func, select
 
 from ..accounts import rules as account_rules
 from ..accounts.models import Community, Staff
-from ..accounts.rules import can
-from ..errors import Forbidden
+from ..auth import access
 from ..extensions import db
 from ..pagination import paginate
 from ..reporting import half_up, month_bounds, month_text, workbook_bytes
@@ -136,10 +135,6 @@ def summarize(rows: Iterable[OrderRow]) -> dict:
 
 # -- the monthly report, from the database ---------------------------------------------------------------
 
-def may_see_reports(staff: Staff) -> bool:
-    return can(staff.role, staff.department, "reports")
-
-
 def fetch_rows(community_id: int, start: datetime, end: datetime) -> list[OrderRow]:
     """The month's paid-service orders of one community, with payments in the month and the latest
     callback result, in one query."""
@@ -170,8 +165,7 @@ def fetch_rows(community_id: int, start: datetime, end: datetime) -> list[OrderR
 
 def monthly_services(staff: Staff, year: int, month: int) -> dict:
     """The report for the caller's community (managers and finance only)."""
-    if not may_see_reports(staff):
-        raise Forbidden("只有经理和财务可以查看有偿服务月报", code="role_forbidden")
+    access.require(staff, "reports")
     community = db.session.get(Community, staff.community_id)
     start, end = month_bounds(year, month, community.timezone)
     rows = fetch_rows(community.id, start, end)
@@ -275,7 +269,8 @@ def xlsx_filenames(month: str) -> tuple[str, str]:
 # -- callback queue ------------------------------------------------------------------------------------------
 
 def callback_queue(staff: Staff, status: str, page: int, per_page: int) -> dict:
-    """A page of the callback queue with each order's latest callback (desk roles: checked by the route)."""
+    """A page of the callback queue with each order's latest callback."""
+    access.require(staff, "desk")
     now = utcnow()
     stmt = select(WorkOrder).where(
         WorkOrder.community_id == staff.community_id, WorkOrder.kind.in_(CALLBACK_KINDS),

@@ -3,11 +3,11 @@ desk (/api/v1/staff/work-orders, catalog, callbacks). Parse -> one service call 
 from __future__ import annotations
 
 from ..api import BEARER, blueprint
-from ..auth.guard import staff_roles
+from ..auth.access import requires
 from ..auth.services import require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
-from . import catalog, complaints, payments, rules, services
+from . import access, catalog, complaints, dispatch, events, intake, lifecycle, payments, rules
 from .schemas import (
     AcceptIn, AssignIn, CallbackIn, CallbackOut, CatalogArgs, CatalogOut, CompleteIn, ConfirmIn, CorrectiveIn,
     DeskOrderIn, IncidentReportIn, IncidentReviewIn, ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch,
@@ -50,7 +50,7 @@ def get_catalog(args):
 @owner_blp.doc(security=BEARER)
 def create_order(data):
     """提交报修或预约有偿服务（报价由服务器按目录价格计算）"""
-    order = services.create_for_owner(require_owner(), data)
+    order = intake.create_for_owner(require_owner(), data)
     db.session.commit()
     return order
 
@@ -61,7 +61,7 @@ def create_order(data):
 @owner_blp.doc(security=BEARER)
 def list_orders(args):
     """我的房屋的工单，最新在前"""
-    stmt = services.owner_orders_query(require_owner(), args.get("kind"), args.get("status"))
+    stmt = access.owner_orders_query(require_owner(), args.get("kind"), args.get("status"))
     return paginate(stmt, args["page"], args["per_page"])
 
 
@@ -70,12 +70,12 @@ def list_orders(args):
 @owner_blp.doc(security=BEARER)
 def get_order(order_id):
     """工单详情：进度、时限与时间线"""
-    return services.owner_order(require_owner(), order_id)
+    return access.owner_order(require_owner(), order_id)
 
 
 def _owner_action(order_id):
     owner = require_owner()
-    return owner, services.owner_order(owner, order_id)
+    return owner, access.owner_order(owner, order_id)
 
 
 @owner_blp.post("/<int:order_id>/cancel")
@@ -85,7 +85,7 @@ def _owner_action(order_id):
 def cancel_order(data, order_id):
     """取消（师傅到场前）"""
     owner, order = _owner_action(order_id)
-    services.cancel(order, services.Actor.of_owner(owner), data["reason"] or "业主取消")
+    lifecycle.cancel(order, events.Actor.of_owner(owner), data["reason"] or "业主取消")
     db.session.commit()
     return order
 
@@ -96,7 +96,7 @@ def cancel_order(data, order_id):
 def urge_order(order_id):
     """催单：通知部门主管（每单 10 分钟一次）"""
     owner, order = _owner_action(order_id)
-    services.urge(owner, order)
+    lifecycle.urge(owner, order)
     db.session.commit()
     return order
 
@@ -108,7 +108,7 @@ def urge_order(order_id):
 def confirm_order(data, order_id):
     """确认完工（最终费用高于报价时须回传 accept_final_fen）"""
     owner, order = _owner_action(order_id)
-    services.confirm(order, services.Actor.of_owner(owner), data["accept_final_fen"])
+    lifecycle.confirm(order, events.Actor.of_owner(owner), data["accept_final_fen"])
     db.session.commit()
     return order
 
@@ -120,7 +120,7 @@ def confirm_order(data, order_id):
 def reject_completion(data, order_id):
     """不认可完工：免费返工"""
     owner, order = _owner_action(order_id)
-    services.reject_completion(owner, order, data["reason"])
+    lifecycle.reject_completion(owner, order, data["reason"])
     db.session.commit()
     return order
 
@@ -132,7 +132,7 @@ def reject_completion(data, order_id):
 def rate_order(data, order_id):
     """评价 1-5 分；2 分及以下免费返工并安排回访"""
     owner, order = _owner_action(order_id)
-    services.rate(owner, order, data["score"], data["comment"])
+    lifecycle.rate(owner, order, data["score"], data["comment"])
     db.session.commit()
     return order
 
@@ -145,7 +145,7 @@ def rate_order(data, order_id):
 @tasks_blp.doc(security=BEARER)
 def list_tasks(args):
     """派给我的工单（默认：未完成的）"""
-    return db.session.scalars(services.tasks_query(require_staff(), args.get("status"))).all()
+    return db.session.scalars(access.tasks_query(require_staff(), args.get("status"))).all()
 
 
 @tasks_blp.get("/<int:order_id>")
@@ -153,12 +153,12 @@ def list_tasks(args):
 @tasks_blp.doc(security=BEARER)
 def get_task(order_id):
     """任务详情（含业主联系方式）"""
-    return services.worker_task(require_staff(), order_id)
+    return access.worker_task(require_staff(), order_id)
 
 
 def _task(order_id):
     staff = require_staff()
-    return staff, services.worker_task(staff, order_id)
+    return staff, access.worker_task(staff, order_id)
 
 
 @tasks_blp.post("/<int:order_id>/accept")
@@ -168,7 +168,7 @@ def _task(order_id):
 def accept_task(data, order_id):
     """接单并确认预约时间"""
     staff, order = _task(order_id)
-    services.accept(staff, order, data["appointment_at"])
+    lifecycle.accept(staff, order, data["appointment_at"])
     db.session.commit()
     return order
 
@@ -180,7 +180,7 @@ def accept_task(data, order_id):
 def decline_task(data, order_id):
     """拒单（须说明原因），工单改派他人"""
     staff, order = _task(order_id)
-    services.decline(staff, order, data["reason"])
+    lifecycle.decline(staff, order, data["reason"])
     db.session.commit()
     return order
 
@@ -191,7 +191,7 @@ def decline_task(data, order_id):
 def arrive_task(order_id):
     """到场"""
     staff, order = _task(order_id)
-    services.arrive(staff, order)
+    lifecycle.arrive(staff, order)
     db.session.commit()
     return order
 
@@ -203,7 +203,7 @@ def arrive_task(order_id):
 def pause_task(data, order_id):
     """暂停（如等待材料）"""
     staff, order = _task(order_id)
-    services.pause(staff, order, data["reason"])
+    lifecycle.pause(staff, order, data["reason"])
     db.session.commit()
     return order
 
@@ -214,7 +214,7 @@ def pause_task(data, order_id):
 def resume_task(order_id):
     """继续"""
     staff, order = _task(order_id)
-    services.resume(staff, order)
+    lifecycle.resume(staff, order)
     db.session.commit()
     return order
 
@@ -226,7 +226,7 @@ def resume_task(order_id):
 def complete_task(data, order_id):
     """完工：说明、照片、所用材料（按目录价计费）"""
     staff, order = _task(order_id)
-    services.complete(staff, order, notes=data["notes"], photos=data["photos"], materials=data["materials"],
+    lifecycle.complete(staff, order, notes=data["notes"], photos=data["photos"], materials=data["materials"],
                       owner_signed=data["owner_signed"])
     db.session.commit()
     return order
@@ -235,13 +235,13 @@ def complete_task(data, order_id):
 # -- the desk ---------------------------------------------------------------------------------------------
 
 @desk_blp.post("")
-@staff_roles(*services.DESK_ROLES)
+@requires("desk")
 @desk_blp.arguments(DeskOrderIn)
 @desk_blp.response(201, StaffOrderOut)
 @desk_blp.doc(security=BEARER)
 def register_order(data):
     """登记来电、来访的报修或有偿服务（登记人即首问责任人）"""
-    order = services.create_at_desk(require_staff(), data)
+    order = intake.create_at_desk(require_staff(), data)
     db.session.commit()
     return order
 
@@ -252,7 +252,7 @@ def register_order(data):
 @desk_blp.doc(security=BEARER)
 def list_desk_orders(args):
     """本小区工单（主管：本部门；收费员：有偿服务）"""
-    stmt = services.staff_orders_query(require_staff(), args)
+    stmt = access.staff_orders_query(require_staff(), args)
     return paginate(stmt, args["page"], args["per_page"])
 
 
@@ -261,7 +261,7 @@ def list_desk_orders(args):
 @desk_blp.doc(security=BEARER)
 def get_desk_order(order_id):
     """工单详情（员工视图：含超时记录与完整时间线）"""
-    return services.staff_order(require_staff(), order_id)
+    return access.staff_order(require_staff(), order_id)
 
 
 @desk_blp.post("/<int:order_id>/assign")
@@ -271,36 +271,36 @@ def get_desk_order(order_id):
 def assign_order(data, order_id):
     """手动派单或改派（接待员、经理、本部门主管）"""
     staff = require_staff()
-    order = services.staff_order(staff, order_id)
-    services.assign(staff, order, data["assignee_id"], data["appointment_at"])
+    order = access.staff_order(staff, order_id)
+    dispatch.assign(staff, order, data["assignee_id"], data["appointment_at"])
     db.session.commit()
     return order
 
 
 @desk_blp.post("/<int:order_id>/cancel")
-@staff_roles(*services.DESK_ROLES)
+@requires("desk")
 @desk_blp.arguments(ReasonIn)
 @desk_blp.response(200, StaffOrderOut)
 @desk_blp.doc(security=BEARER)
 def cancel_desk_order(data, order_id):
     """取消工单（须说明原因，业主会收到通知）"""
     staff = require_staff()
-    order = services.staff_order(staff, order_id)
-    services.cancel(order, services.Actor.of_staff(staff), data["reason"])
+    order = access.staff_order(staff, order_id)
+    lifecycle.cancel(order, events.Actor.of_staff(staff), data["reason"])
     db.session.commit()
     return order
 
 
 @desk_blp.post("/<int:order_id>/callback")
-@staff_roles(*services.DESK_ROLES)
+@requires("desk")
 @desk_blp.arguments(CallbackIn)
 @desk_blp.response(201, CallbackOut)
 @desk_blp.doc(security=BEARER)
 def record_callback(data, order_id):
     """记录电话回访：满意 / 不满意（不满意即免费返工）"""
     staff = require_staff()
-    order = services.staff_order(staff, order_id)
-    callback = services.record_callback(staff, order, data["result"], data["note"])
+    order = access.staff_order(staff, order_id)
+    callback = lifecycle.record_callback(staff, order, data["result"], data["note"])
     db.session.commit()
     return callback
 
@@ -312,7 +312,7 @@ def record_callback(data, order_id):
 def record_payment(data, order_id):
     """登记现场收款（现金 / POS / 转账）"""
     staff = require_staff()
-    order = services.staff_order(staff, order_id)
+    order = access.staff_order(staff, order_id)
     payment = payments.record_on_site(staff, order, data)
     db.session.commit()
     return payment
@@ -334,7 +334,7 @@ def reply_complaint(data, order_id):
 
 
 @desk_blp.post("/<int:order_id>/important")
-@staff_roles("manager")
+@requires("manage_complaints")
 @desk_blp.response(200, StaffOrderOut)
 @desk_blp.doc(security=BEARER)
 def mark_important(order_id):
@@ -346,7 +346,7 @@ def mark_important(order_id):
 
 
 @desk_blp.post("/<int:order_id>/corrective-action")
-@staff_roles("manager")
+@requires("manage_complaints")
 @desk_blp.arguments(CorrectiveIn)
 @desk_blp.response(200, StaffOrderOut)
 @desk_blp.doc(security=BEARER)
@@ -384,7 +384,7 @@ def submit_incident_report(data, order_id):
 
 
 @desk_blp.post("/<int:order_id>/incident-report/review")
-@staff_roles("manager")
+@requires("manage_complaints")
 @desk_blp.arguments(IncidentReviewIn)
 @desk_blp.response(200, StaffOrderOut)
 @desk_blp.doc(security=BEARER)
@@ -408,7 +408,7 @@ def list_items():
 
 
 @staff_catalog_blp.post("/items")
-@staff_roles("manager")
+@requires("manage_catalog")
 @staff_catalog_blp.arguments(ItemIn)
 @staff_catalog_blp.response(201, StaffItemOut)
 @staff_catalog_blp.doc(security=BEARER)
@@ -420,7 +420,7 @@ def create_item(data):
 
 
 @staff_catalog_blp.patch("/items/<int:item_id>")
-@staff_roles("manager")
+@requires("manage_catalog")
 @staff_catalog_blp.arguments(ItemPatch)
 @staff_catalog_blp.response(200, StaffItemOut)
 @staff_catalog_blp.doc(security=BEARER)
@@ -440,7 +440,7 @@ def list_materials():
 
 
 @staff_catalog_blp.post("/materials")
-@staff_roles("manager")
+@requires("manage_catalog")
 @staff_catalog_blp.arguments(MaterialIn)
 @staff_catalog_blp.response(201, MaterialOut)
 @staff_catalog_blp.doc(security=BEARER)
@@ -452,7 +452,7 @@ def create_material(data):
 
 
 @staff_catalog_blp.patch("/materials/<int:material_id>")
-@staff_roles("manager")
+@requires("manage_catalog")
 @staff_catalog_blp.arguments(MaterialPatch)
 @staff_catalog_blp.response(200, MaterialOut)
 @staff_catalog_blp.doc(security=BEARER)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from ..money import round_fen
 
 KINDS = {"repair": "报修", "service": "有偿服务", "complaint": "投诉"}
 NUMBER_PREFIX = {"repair": "BX", "service": "FW", "complaint": "TS"}
 CHANNELS = {"miniprogram": "小程序", "phone": "电话", "visit": "来访", "written": "书面"}
-PAYMENT_METHODS = {"cash": "现金", "pos": "POS 刷卡", "transfer": "转账", "wechat": "微信支付"}
-OFFLINE_METHODS = ("cash", "pos", "transfer")
 CALLBACK_RESULTS = {"satisfied": "满意", "unsatisfied": "不满意"}
 CLOCKS = {
     "confirm": "预约确认（10 分钟）", "complete": "当日完工", "callback": "完工回访", "accept": "接单",
@@ -54,11 +54,6 @@ COMPLAINT_CATEGORIES = {
     "other": ComplaintCategory("其他"),
 }
 
-COMPLAINT_HANDLER_MINUTES = 10
-EMERGENCY_ONSITE_MINUTES = 5
-IMPORTANT_REPLY_WORKING_DAYS = 2
-COMPLAINT_FOLLOWUP_DAYS = 3
-WEEKLY_UPDATE_DAYS = 7
 
 RATING_REWORK_AT_OR_BELOW = 2  # a rating this low opens free rework and flags a callback
 
@@ -69,7 +64,7 @@ def quote(price_fen: int, quantity: int) -> int:
 
 def material_amount(unit_price_fen: int, quantity: Decimal) -> int:
     """Fen, rounded half up (2.5 m of pipe at 3.35 yuan/m = 8.375 yuan -> 838 fen)."""
-    return int((Decimal(unit_price_fen) * quantity).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return round_fen(Decimal(unit_price_fen) * quantity)
 
 
 def final_amount(quote_fen: int | None, materials_fen: int) -> int:

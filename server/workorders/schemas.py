@@ -5,7 +5,8 @@ import marshmallow as ma
 from marshmallow import ValidationError, validate, validates_schema
 
 from ..accounts import rules as account_rules
-from ..schemas import LocalDateTime, PageArgs, Phone, Text, page_of
+from ..money import OFFLINE_METHODS, PAYMENT_METHODS
+from ..schemas import LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from . import rules, states
 
 Photos = ma.fields.List(ma.fields.Integer(strict=True), load_default=list, validate=validate.Length(max=9),
@@ -83,12 +84,6 @@ class DeskOrderIn(OrderIn):
     about_staff_id = ma.fields.Integer(strict=True, allow_none=True, load_default=None)
     contact_name = Text(50, required=True, min_length=1)
     contact_phone = Phone(required=True)
-
-
-class PersonOut(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
-    phone = ma.fields.String()
 
 
 class EventOut(ma.Schema):
@@ -292,7 +287,7 @@ class CallbackIn(ma.Schema):
 
 
 class PaymentIn(ma.Schema):
-    method = ma.fields.String(required=True, validate=validate.OneOf(list(rules.OFFLINE_METHODS)))
+    method = ma.fields.String(required=True, validate=validate.OneOf(list(OFFLINE_METHODS)))
     amount_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000_000))
     receipt_no = Text(40, required=True, min_length=1)
 
@@ -302,7 +297,7 @@ class PaymentOut(ma.Schema):
     order_id = ma.fields.Integer()
     order_number = ma.fields.Function(lambda p: p.order.number)
     method = ma.fields.String()
-    method_label = ma.fields.Function(lambda p: rules.PAYMENT_METHODS[p.method])
+    method_label = ma.fields.Function(lambda p: PAYMENT_METHODS[p.method])
     amount_fen = ma.fields.Integer()
     receipt_no = ma.fields.String()
     collector = ma.fields.Nested(PersonOut, allow_none=True)

@@ -1,7 +1,7 @@
 """The service center's clocks, pure: deadlines from a community calendar (business hours, holidays,
 make-up working days 调休, time zone). No Flask, no database; all datetimes in and out are aware UTC.
 
-Definitions (domain.md):
+Definitions (server/README.md, "The clocks"):
 - business day: the service center is open (its hours for that weekday, not a holiday; a make-up working
   day opens with the default hours even if that weekday is normally closed);
 - working day (工作日): Monday-Friday unless a holiday, plus make-up working days; used for "N working days";
@@ -16,6 +16,14 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 DEFAULT_HOURS = (time(8, 30), time(18, 0))
+
+# The service center's clocks: the one place their numbers live.
+SERVICE_CONFIRM_MINUTES = 10  # a paid-service booking gets an appointment (business time)
+COMPLAINT_HANDLER_MINUTES = 10  # every complaint has a handler (business time; emergencies: wall clock)
+EMERGENCY_ONSITE_MINUTES = 5  # someone on site at an emergency (wall clock)
+IMPORTANT_REPLY_WORKING_DAYS = 2  # an important complaint is answered (others: the same day)
+COMPLAINT_FOLLOWUP_DAYS = 3  # the follow-up contact after a complaint is handled
+WEEKLY_UPDATE_DAYS = 7  # an open complaint's owner hears of its progress this often
 MAX_SCAN_DAYS = 400  # a calendar closed for more than a year is a configuration error
 
 
@@ -130,9 +138,9 @@ def working_days(start: datetime, cal: Calendar, n: int) -> datetime:
     raise ValueError("no working day within a year")
 
 
-def service_confirm_due(created_at: datetime, cal: Calendar, minutes: int = 10) -> datetime:
+def service_confirm_due(created_at: datetime, cal: Calendar) -> datetime:
     """Paid-service booking: confirmed with an appointment within 10 minutes."""
-    return within_minutes(created_at, cal, minutes)
+    return within_minutes(created_at, cal, SERVICE_CONFIRM_MINUTES)
 
 
 def repair_complete_due(created_at: datetime, cal: Calendar) -> datetime:
@@ -148,26 +156,26 @@ def callback_due(completed_at: datetime, cal: Calendar) -> datetime:
 # -- complaints --------------------------------------------------------------------------------------------
 # Emergencies run on the wall clock (someone is on duty around the clock); other complaints on business time.
 
-def complaint_handler_due(created_at: datetime, cal: Calendar, *, emergency: bool, minutes: int = 10) -> datetime:
+def complaint_handler_due(created_at: datetime, cal: Calendar, *, emergency: bool) -> datetime:
     """A handler acknowledges every complaint within 10 minutes."""
     if emergency:
-        return created_at + timedelta(minutes=minutes)
-    return within_minutes(created_at, cal, minutes)
+        return created_at + timedelta(minutes=COMPLAINT_HANDLER_MINUTES)
+    return within_minutes(created_at, cal, COMPLAINT_HANDLER_MINUTES)
 
 
-def emergency_onsite_due(created_at: datetime, minutes: int = 5) -> datetime:
+def emergency_onsite_due(created_at: datetime) -> datetime:
     """Emergencies: someone on site within 5 minutes."""
-    return created_at + timedelta(minutes=minutes)
+    return created_at + timedelta(minutes=EMERGENCY_ONSITE_MINUTES)
 
 
-def complaint_reply_due(created_at: datetime, cal: Calendar, *, important: bool, working_days_: int = 2) -> datetime:
+def complaint_reply_due(created_at: datetime, cal: Calendar, *, important: bool) -> datetime:
     """General, written and service-attitude complaints are answered the same day; important ones, handled
     by the manager, within 2 working days."""
     if important:
-        return working_days(created_at, cal, working_days_)
+        return working_days(created_at, cal, IMPORTANT_REPLY_WORKING_DAYS)
     return same_day(created_at, cal)
 
 
-def complaint_followup_due(handled_at: datetime, days: int = 3) -> datetime:
+def complaint_followup_due(handled_at: datetime) -> datetime:
     """A follow-up contact within 3 days after a complaint is handled."""
-    return handled_at + timedelta(days=days)
+    return handled_at + timedelta(days=COMPLAINT_FOLLOWUP_DAYS)

@@ -3,7 +3,6 @@
 paid-service orders, receipts and refunds."""
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
@@ -12,7 +11,6 @@ from werkzeug.serving import make_server
 from server.billing.models import Bill, Payment, Refund
 from server.billing.services import check_pending
 from server.extensions import db
-from server.timeutil import utcnow
 from tests.conftest import free_port
 from tests.workflow import book, work_through
 

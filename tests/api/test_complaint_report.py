@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 
 from server.extensions import db
-from server.workorders import services
+from jobs import workorders as workorder_jobs
 from server.workorders.models import WorkOrder
 from tests.api.test_surveys import houses
 
@@ -39,7 +39,7 @@ def desk_complaint(client, desk, house_id, category, description, phone="1390000
 
 def escalate(app):
     with app.app_context():
-        services.escalate_overdue()
+        workorder_jobs.escalate_overdue()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from datetime import timedelta
 from server.accounts.models import Staff
 from server.extensions import db
 from server.wechat.models import Message
-from server.workorders import complaints, services
+from jobs import workorders as workorder_jobs
 from server.workorders.models import SlaBreach, WorkOrder
 from tests.workflow import first_house
 
@@ -188,7 +188,7 @@ def test_unacknowledged_complaint_escalates_to_the_manager(app, client, zhangsan
     row = order(app, body["id"])
     clock.freeze(row.handler_due_at + timedelta(minutes=1))
     with app.app_context():
-        assert services.escalate_overdue() >= 1
+        assert workorder_jobs.escalate_overdue() >= 1
         breach = db.session.query(SlaBreach).filter_by(clock="handler").one()
         assert breach.level == 1 and breach.responsible_id == row.assignee_id
         taken = db.session.get(WorkOrder, body["id"])
@@ -204,7 +204,7 @@ def test_emergency_without_anyone_on_site_in_5_minutes_is_a_breach(app, client, 
     client.post(f"/api/v1/staff/tasks/{body['id']}/accept", headers=login("demo-manager"), json={})
     clock.shift(minutes=6)
     with app.app_context():
-        services.escalate_overdue()
+        workorder_jobs.escalate_overdue()
         assert [b.clock for b in db.session.query(SlaBreach)] == ["onsite"]
 
 
@@ -217,7 +217,7 @@ def test_missed_reply_is_a_breach_and_a_reply_in_time_is_not(app, client, zhangs
     desk(client, reception, on_time["id"], "replies", {"content": "已贴告示"})
     clock.freeze(order(app, late["id"]).reply_due_at + timedelta(minutes=1))
     with app.app_context():
-        services.escalate_overdue()
+        workorder_jobs.escalate_overdue()
         assert [(b.order_id, b.clock) for b in db.session.query(SlaBreach)] == [(late["id"], "reply")]
 
 
@@ -230,11 +230,11 @@ def test_weekly_updates_while_open(app, client, zhangsan, login, run_jobs, sandb
     run_jobs()
     sandbox.http.delete(sandbox.base + "sandbox/messages")
     with app.app_context():
-        assert complaints.weekly_updates() == 0  # not a week old yet
+        assert workorder_jobs.weekly_updates() == 0  # not a week old yet
     clock.shift(days=8)
     with app.app_context():
-        assert complaints.weekly_updates() == 1
-        assert complaints.weekly_updates() == 0  # once a week
+        assert workorder_jobs.weekly_updates() == 1
+        assert workorder_jobs.weekly_updates() == 0  # once a week
     run_jobs()
     reminded = [(m["touser"], m["data"]["thing2"]["value"]) for m in sandbox.messages(template_id="tpl-order-alert")]
     assert reminded == [("oa-demo-reception", "投诉超过一周未结，请向业主通报进展")]
@@ -242,7 +242,7 @@ def test_weekly_updates_while_open(app, client, zhangsan, login, run_jobs, sandb
     assert [m["data"]["thing4"]["value"] for m in told] == ["您的投诉仍在处理中，我们每周向您通报进展"]
     clock.shift(days=7, minutes=1)
     with app.app_context():
-        assert complaints.weekly_updates() == 1
+        assert workorder_jobs.weekly_updates() == 1
 
 
 def test_followup_due_within_3_days_then_overdue(app, client, zhangsan, login, run_jobs, clock):
@@ -251,11 +251,11 @@ def test_followup_due_within_3_days_then_overdue(app, client, zhangsan, login, r
     done = desk(client, login("demo-reception"), body["id"], "replies", {"content": "已处理", "final": True})
     clock.shift(days=2)
     with app.app_context():
-        services.escalate_overdue()
+        workorder_jobs.escalate_overdue()
         assert db.session.query(SlaBreach).count() == 0
     clock.shift(days=1, minutes=5)
     with app.app_context():
-        services.escalate_overdue()
+        workorder_jobs.escalate_overdue()
         assert [b.clock for b in db.session.query(SlaBreach)] == ["callback"]
     queue = client.get("/api/v1/staff/callbacks?status=overdue", headers=login("demo-reception")).get_json()
     assert [i["number"] for i in queue["items"]] == [done["number"]]

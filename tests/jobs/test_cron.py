@@ -1,5 +1,4 @@
 """Periodic jobs: one list, one leader, and the sweep they schedule really runs."""
-from rq import Queue
 
 from jobs import cron
 from server.outbox import OutboxJob

@@ -5,7 +5,8 @@ from server.accounts.models import Staff
 from server.extensions import db
 from server.outbox import OutboxJob
 from server.timeutil import utcnow
-from server.workorders import services
+from jobs import workorders as workorder_jobs
+from server.workorders import dispatch as dispatching
 from server.workorders.models import SlaBreach, WorkOrder
 from tests.workflow import book, report, task_action, work_through
 
@@ -82,7 +83,7 @@ def test_timeout_after_accept_does_nothing(app, client, zhangsan, login, run_job
     run_jobs()
     task_action(client, login("demo-eng-1"), order["id"], "accept")
     with app.app_context():
-        assert services.offer_timeout(order["id"], 1) == "skipped"
+        assert dispatching.offer_timeout(order["id"], 1) == "skipped"
         row = db.session.query(OutboxJob).filter_by(func="jobs.workorders.offer_timeout").one()
         assert row.status == "pending" and row.available_at > utcnow()  # scheduled for later, harmless then
 
@@ -103,7 +104,7 @@ def test_dispatch_job_run_twice_dispatches_once(app, client, zhangsan, run_jobs,
     order = report(client, zhangsan.headers)
     run_jobs()
     with app.app_context():
-        assert services.dispatch(order["id"]) == "skipped"
+        assert dispatching.dispatch(order["id"]) == "skipped"
     run_jobs()
     assert len(sandbox.messages(template_id="tpl-order-assigned")) == 1
 
@@ -114,11 +115,11 @@ def test_missed_deadlines_go_to_supervisor_then_manager_once(app, client, zhangs
     with app.app_context():
         db.session.get(WorkOrder, order["id"]).complete_due_at = utcnow() - timedelta(minutes=5)
         db.session.commit()
-        assert services.escalate_overdue() == 1
-        assert services.escalate_overdue() == 0  # idempotent
+        assert workorder_jobs.escalate_overdue() == 1
+        assert workorder_jobs.escalate_overdue() == 0  # idempotent
         db.session.get(WorkOrder, order["id"]).complete_due_at = utcnow() - timedelta(hours=1)
         db.session.commit()
-        assert services.escalate_overdue() == 1
+        assert workorder_jobs.escalate_overdue() == 1
         levels = [(b.clock, b.level) for b in db.session.query(SlaBreach).order_by(SlaBreach.level)]
         assert levels == [("complete", 1), ("complete", 2)]
     run_jobs()
@@ -134,7 +135,7 @@ def test_breaches_are_on_the_staff_view(app, client, zhangsan, login, run_jobs):
     with app.app_context():
         db.session.get(WorkOrder, order["id"]).confirm_due_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
-        services.escalate_overdue()
+        workorder_jobs.escalate_overdue()
     view = client.get(f"/api/v1/staff/work-orders/{order['id']}", headers=login("demo-manager")).get_json()
     assert [(b["clock"], b["clock_label"]) for b in view["breaches"]] == [("confirm", "预约确认（10 分钟）")]
 
@@ -146,7 +147,7 @@ def test_callback_clock_goes_to_receptionists(app, client, zhangsan, login, run_
     with app.app_context():
         db.session.get(WorkOrder, order["id"]).callback_due_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
-        services.escalate_overdue()
+        workorder_jobs.escalate_overdue()
         assert db.session.query(SlaBreach).one().clock == "callback"
     run_jobs()
     assert [m["touser"] for m in sandbox.messages(template_id="tpl-order-alert")] == ["oa-demo-reception"]
@@ -163,9 +164,9 @@ def test_auto_confirm_and_close(app, client, zhangsan, login, run_jobs, monkeypa
         for oid in (quiet["id"], pricier["id"]):
             db.session.get(WorkOrder, oid).completed_at = utcnow() - timedelta(hours=73)
         db.session.commit()
-        assert services.auto_finish() == {"confirmed": 1, "closed": 0}  # a higher amount waits for the owner
+        assert workorder_jobs.auto_finish() == {"confirmed": 1, "closed": 0}  # a higher amount waits for the owner
         db.session.get(WorkOrder, quiet["id"]).confirmed_at = utcnow() - timedelta(days=8)
         db.session.commit()
-        assert services.auto_finish() == {"confirmed": 0, "closed": 1}
+        assert workorder_jobs.auto_finish() == {"confirmed": 0, "closed": 1}
         assert db.session.get(WorkOrder, quiet["id"]).status == "closed"
         assert db.session.get(WorkOrder, pricier["id"]).status == "completed"

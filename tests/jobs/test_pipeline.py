@@ -16,6 +16,7 @@ from server.extensions import db
 from server.outbox import OutboxJob
 from server.timeutil import utcnow
 from server.wechat.models import Message, SubscribeCredit
+from server.wechat import messages
 from server.wechat.services import notify_owner
 from tests.conftest import test_config
 
@@ -33,8 +34,8 @@ def owner_with_credits(app, demo):
 
     def queue_message(note="测试", **kwargs) -> tuple[int, int]:
         with app.app_context():
-            msg = notify_owner(db.session.get(Owner, owner_id), "binding_result",
-                               {"thing1": "1栋1单元101", "phrase2": "审核通过", "thing3": note, "time4": utcnow()},
+            msg = notify_owner(db.session.get(Owner, owner_id),
+                               messages.binding_result(house="1栋1单元101", result="审核通过", note=note, at=utcnow()),
                                **kwargs)
             db.session.commit()
             row = db.session.query(OutboxJob).order_by(OutboxJob.id.desc()).first()

@@ -54,23 +54,42 @@ def test_permissions_table():
 
     assert permissions("receptionist", "service_center") == [
         "review_bindings", "desk", "assign", "collect_payments", "publish_notices", "surveys", "common_problems",
-        "dunning"]
+        "view_bills", "dunning", "request_refunds"]
     assert can("cashier", "finance", "receive_takings") and not can("cashier", "service_center", "receive_takings")
     assert permissions("worker", "engineering") == []
     assert "manage_catalog" in permissions("manager", "service_center")
     assert can("manager", "service_center", "complaint_report") and not can("cashier", "finance", "complaint_report")
-    assert permissions("cashier", "service_center") == ["collect_payments", "view_takings", "collect_fees", "dunning"]
+    assert permissions("cashier", "service_center") == [
+        "collect_payments", "view_takings", "collect_fees", "view_payments", "view_bills", "dunning", "request_refunds"]
     assert "manage_fees" in permissions("manager", "service_center")
     assert "manage_fees" not in permissions("cashier", "service_center")
 
 
 def test_fee_collection_by_receptionists_depends_on_the_community():
-    from server.accounts.rules import can_collect_fees
+    from server.accounts.rules import can
+
+    def can_collect_fees(role, department, allowed):
+        return can(role, department, "collect_fees", reception_collects_fees=allowed)
 
     assert can_collect_fees("cashier", "service_center", False) and can_collect_fees("manager", "service_center", False)
     assert not can_collect_fees("receptionist", "service_center", False)
     assert can_collect_fees("receptionist", "service_center", True)
     assert not can_collect_fees("worker", "engineering", True) and not can_collect_fees("supervisor", "cleaning", True)
+
+
+def test_finance_gets_what_the_table_grants_and_supervisors_their_department():
+    from server.accounts.rules import PERMISSIONS, can, in_scope
+
+    finance = {name for name, rule in PERMISSIONS.items() if rule.finance}
+    assert {"view_takings", "receive_takings", "reports", "view_bills", "request_refunds"} <= finance
+    assert all(can("worker", "finance", name) for name in finance)
+    assert not can("worker", "finance", "approve_refunds") and not can("worker", "finance", "manage_fees")
+    assert in_scope("supervisor", "engineering", "assign", "engineering")
+    assert not in_scope("supervisor", "engineering", "assign", "cleaning")
+    assert in_scope("manager", "service_center", "assign", "cleaning")
+    assert in_scope("supervisor", "engineering", "manage_staff", "engineering", record_role="worker")
+    assert not in_scope("supervisor", "engineering", "manage_staff", "engineering", record_role="supervisor")
+    assert in_scope("supervisor", "engineering", "desk", "cleaning")  # not a department-scoped permission
 
 
 def test_receptionist_collects_fees_only_where_the_community_allows():

@@ -1,0 +1,38 @@
+"""Reads about who lives where that several domains need (one home each): an owner's approved houses, a
+house's approved owners."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Select, select
+
+from ..extensions import db
+from .models import HouseMembership, Owner, RosterEntry
+
+APPROVED = HouseMembership.status == "approved"
+
+
+def approved_house_ids_query(owner_id: int) -> Select:
+    """The ids of the houses an owner is approved for (as a subquery)."""
+    return select(HouseMembership.house_id).where(HouseMembership.owner_id == owner_id, APPROVED)
+
+
+def approved_house_ids(owner: Owner) -> set[int]:
+    return set(db.session.scalars(approved_house_ids_query(owner.id)))
+
+
+def house_owners(house_ids: Iterable[int]) -> Select:
+    """Approved memberships with the owner role of these houses, oldest first."""
+    return select(HouseMembership).where(HouseMembership.house_id.in_(list(house_ids)), APPROVED,
+                                         HouseMembership.role == "owner").order_by(HouseMembership.id)
+
+
+def roster_of(house_ids: Iterable[int]) -> dict[int, list[RosterEntry]]:
+    """What the roster (业主档案) says about each house: its registered people, owners first."""
+    out: dict[int, list[RosterEntry]] = {h: [] for h in house_ids}
+    if out:
+        order = {"owner": 0, "family": 1, "tenant": 2}
+        rows = db.session.scalars(select(RosterEntry).where(RosterEntry.house_id.in_(list(out))))
+        for entry in sorted(rows, key=lambda e: (order.get(e.role, 3), e.id)):
+            out[entry.house_id].append(entry)
+    return out
