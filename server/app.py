@@ -46,6 +46,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     init_outbox()
     _register_api(app)
 
+    from .admin import init_admin
+
+    init_admin(app)
+
     from .cli import register_cli
 
     register_cli(app)

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, g, jsonify
+from flask import Flask, current_app, g, has_request_context, jsonify, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -135,7 +135,7 @@ def translate(message: str) -> str:
     return message
 
 
-def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """webargs/marshmallow nested messages -> {"field.sub": ["中文", ...]}."""
     out: dict[str, list[str]] = {}
     if isinstance(messages, dict):
@@ -143,14 +143,14 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
             name = f"{prefix}.{key}" if prefix else str(key)
             if key == "_schema":
                 name = prefix or "_schema"
-            for k, v in _flatten(value, name).items():
+            for k, v in flatten_messages(value, name).items():
                 out.setdefault(k, []).extend(v)
     elif isinstance(messages, (list, tuple)):
         if all(isinstance(m, str) for m in messages):
             out[prefix or "_schema"] = [translate(m) for m in messages]
         else:
             for item in messages:
-                for k, v in _flatten(item, prefix).items():
+                for k, v in flatten_messages(item, prefix).items():
                     out.setdefault(k, []).extend(v)
     elif isinstance(messages, str):
         out[prefix or "_schema"] = [translate(messages)]
@@ -158,6 +158,10 @@ def _flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
 
 
 def envelope(status: int, code: str, message: str, fields: dict | None = None, headers: dict | None = None):
+    # Pages for people (the admin page) show the same error as a page instead of JSON.
+    for prefix, render in (current_app.extensions.get("html_errors", {}).items() if current_app else ()):
+        if has_request_context() and request.path.startswith(prefix):
+            return render(status, code, message, fields or {}, headers or {})
     body: dict[str, Any] = {"code": code, "message": message}
     if fields:
         body["fields"] = fields
@@ -182,7 +186,7 @@ def handle_http_exception(error: HTTPException):
         by_location = messages if isinstance(messages, dict) else {"_schema": messages}
         fields = {}
         for location_messages in by_location.values():
-            fields.update(_flatten(location_messages))
+            fields.update(flatten_messages(location_messages))
     if status == 400 and fields is None:
         message = "请求格式有误（需要 JSON）"
     headers = dict(data.get("headers") or {})

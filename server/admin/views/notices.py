@@ -1,0 +1,2 @@
+"""通知: writing, previewing and publishing notices; their delivery and read figures."""
+from __future__ import annotations
