@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 import openpyxl
 import pytest
 
-from server.billing import reports
-from server.billing.reports import (
+from server.billing import report_figures, report_xlsx
+from server.billing.report_figures import (
     ArrearsRow,
     Cell,
     CollectedRow,
@@ -74,7 +74,7 @@ def test_advances_recovered_in_the_period():
             water["recovery_rate"], water["fully_recovered"]) == ("water", 3, 4500, 1000, 3500, 0.222, False)
     assert [(b["building"], b["billed_fen"], b["recovered_fen"]) for b in water["by_building"]] == [
         ("1", 3000, 1000), ("2", 1500, 0)]
-    full = reports.advances([cell(1, 3, 1, 500, 1, 500, recovered=500, advance=True)], period_over=False)
+    full = report_figures.advances([cell(1, 3, 1, 500, 1, 500, recovered=500, advance=True)], period_over=False)
     assert full["total"]["fully_recovered"] is True and full["total"]["recovery_rate"] == 1.0
 
 
@@ -118,7 +118,7 @@ def test_aging_per_building_and_house_largest_first():
     assert (first["house_id"], first["house"], first["days_overdue"], first["periods"]) == \
         (2, "1栋1单元201", 409, "2025-01~2025-03")
     assert second["house_id"] == 3 and second["buckets"]["d1_30"] == 0  # every bucket present
-    assert [b["key"] for b in out["buckets"]] == list(reports.BUCKET_KEYS)
+    assert [b["key"] for b in out["buckets"]] == list(report_figures.BUCKET_KEYS)
     assert aging(rows, day, limit=None)["houses_truncated"] is False
 
 
@@ -144,20 +144,20 @@ def test_collection_by_method_item_and_period_kind():
 
 
 def test_iso_weeks_in_beijing_time():
-    assert reports.parse_week("2026-W48") == (2026, 48)
-    start, end = reports.week_bounds(2026, 48)
+    assert report_figures.parse_week("2026-W48") == (2026, 48)
+    start, end = report_figures.week_bounds(2026, 48)
     assert start.isoformat() == "2026-11-23T00:00:00+08:00" and end.isoformat() == "2026-11-30T00:00:00+08:00"
     assert start.astimezone(UTC) == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
-    assert reports.parse_week("2026-W53") == (2026, 53)  # 2026 has 53 ISO weeks
+    assert report_figures.parse_week("2026-W53") == (2026, 53)  # 2026 has 53 ISO weeks
     with pytest.raises(ValueError):
-        reports.parse_week("2025-W53")
-    start, _ = reports.week_bounds(2027, 1)
+        report_figures.parse_week("2025-W53")
+    start, _ = report_figures.week_bounds(2027, 1)
     assert start.date() == date(2027, 1, 4)
 
 
 def test_yuan_numbers_are_exact():
-    assert reports.yuan_number(21033) == 210.33 and reports.yuan_number(None) is None
-    assert reports.yuan_number(-5) == -0.05
+    assert report_xlsx.yuan_number(21033) == 210.33 and report_xlsx.yuan_number(None) is None
+    assert report_xlsx.yuan_number(-5) == -0.05
 
 
 def trimmed(row) -> list:
@@ -175,9 +175,9 @@ def test_workbook_sheets_and_formats():
         "as_of": datetime(2026, 3, 1, 4, 0, tzinfo=UTC), **summary,
         "arrears": aging([arrears(2, 1, 9000, date(2025, 1, 16), d365_plus=6000, d31_90=3000)], day, None),
         "month_collection": collection([collected("cash", 1, "2026-02", 1, 20000)], {"cash": 1}, "2026-02"),
-        "definitions": reports.DEFINITIONS,
+        "definitions": report_figures.DEFINITIONS,
     }
-    wb = openpyxl.load_workbook(io.BytesIO(reports.workbook(report)))
+    wb = openpyxl.load_workbook(io.BytesIO(report_xlsx.workbook(report)))
     assert wb.sheetnames == ["汇总", "按楼栋", "按项目", "欠费明细", "代收回收"]
     s = wb["汇总"]
     assert s["A1"].value == "示例小区 收费月报 2026年2月"
