@@ -90,7 +90,7 @@ WEEKLY_DEFINITIONS = {
 }
 
 
-# -- the period's figures -----------------------------------------------------------------------------------
+# -- the period's figures ------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Cell:
@@ -191,7 +191,7 @@ def _natural(code: str) -> tuple:
     return (0, int(code), "") if code.isdigit() else (1, 0, code)
 
 
-# -- aging ------------------------------------------------------------------------------------------------------
+# -- aging ---------------------------------------------------------------------------------------------------
 
 def bucket_of(days_overdue: int) -> str | None:
     """The aging bucket of a bill `days_overdue` past its due date (None when not overdue)."""
@@ -256,7 +256,7 @@ def aging(rows: Iterable[ArrearsRow], day: date, limit: int | None = DEFAULT_ARR
             "houses_truncated": len(listed) < len(rows)}
 
 
-# -- money collected in a span ----------------------------------------------------------------------------
+# -- money collected in a span -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class CollectedRow:
@@ -309,7 +309,7 @@ def collection(rows: Iterable[CollectedRow], payments_by_method: dict[str, int],
     }
 
 
-# -- ISO weeks -------------------------------------------------------------------------------------------------
+# -- ISO weeks -----------------------------------------------------------------------------------------------
 
 def parse_week(text: str) -> tuple[int, int]:
     """'2026-W48' -> (2026, 48); ValueError when that ISO week does not exist."""

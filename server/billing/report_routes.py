@@ -1,6 +1,7 @@
 """Fee reports (/api/v1/staff/reports/collection[/weekly]) and the WeChat Pay reconciliation
 (/api/v1/staff/reconciliation/...), for managers and finance. Parse -> one service call -> commit -> dump.
-Definitions: report_figures.py (every report figure) and reconciliation.py (runs and differences)."""
+Definitions: report_figures.py (every report figure), reconciliation.py (runs, who sees which difference) and
+reconciliation_compare.py (the kinds of difference)."""
 from __future__ import annotations
 
 import functools
@@ -15,6 +16,7 @@ from ..pagination import paginate
 from ..reporting import BINARY, XLSX_MIMETYPE, MonthField, xlsx_response
 from ..schemas import LocalDateTime, PageArgs, Text, page_of
 from . import reconciliation, report_xlsx, reports
+from .reconciliation_compare import DIFF_KINDS, describe
 from .report_figures import DEFAULT_ARREARS_LIMIT, DEFINITIONS, WEEKLY_DEFINITIONS, parse_week
 
 collection_blp = blueprint("collection-report", "/api/v1/staff/reports",
@@ -260,8 +262,8 @@ class DiffOut(ma.Schema):
     id = ma.fields.Integer()
     run_id = ma.fields.Integer()
     kind = ma.fields.String(metadata={"description": "missing_here | missing_there | amount | status | refund"})
-    kind_label = ma.fields.Function(lambda d: reconciliation.DIFF_KINDS[d.kind])
-    description = ma.fields.Function(lambda d: reconciliation.describe(d.kind, d.remote, d.local))
+    kind_label = ma.fields.Function(lambda d: DIFF_KINDS[d.kind])
+    description = ma.fields.Function(lambda d: describe(d.kind, d.remote, d.local))
     community_id = ma.fields.Integer(allow_none=True, metadata={"description": "无法归属小区的为 null（仅财务可见）"})
     out_trade_no = ma.fields.String(allow_none=True)
     remote = ma.fields.Dict(metadata={"description": "微信账单中的记录（金额为分）"})

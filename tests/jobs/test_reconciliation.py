@@ -15,7 +15,7 @@ from jobs import billing as billing_jobs
 from server.accounts.models import Community
 from server.billing import reconciliation
 from server.billing.models import Payment, ReconciliationDiff, ReconciliationRun
-from server.billing.reconciliation import (
+from server.billing.reconciliation_compare import (
     BillError,
     LocalPayment,
     LocalRefund,
@@ -325,8 +325,8 @@ def test_the_cron_entry_and_the_cli(app, paid_three):
 
     entry = next(p for p in cron.PERIODIC if p.func == "jobs.billing.reconcile_previous_day")
     assert entry.cron == "30 10 * * *" and entry.interval is None
-    result = app.test_cli_runner().invoke(args=["billing", "reconcile", "--day", today().isoformat()])
+    result = app.test_cli_runner().invoke(args=["bills", "reconcile", "--day", today().isoformat()])
     assert result.exit_code == 0, result.output
     assert f"{today()}：一致，交易 3 笔，一致 3 笔，差异 0 条" in result.output
-    bad = app.test_cli_runner().invoke(args=["billing", "reconcile", "--day", "2026-13-01"])
+    bad = app.test_cli_runner().invoke(args=["bills", "reconcile", "--day", "2026-13-01"])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output
