@@ -66,14 +66,16 @@ def _local_payment(p: Payment) -> LocalPayment:
                         transaction_id=p.transaction_id)
 
 
-def _chunks(values: list[str], size: int = 1000):
+def _chunks(values: set[str], size: int = 1000):
+    """The non-empty values, sorted, `size` at a time (one IN (...) each)."""
+    values = sorted(v for v in values if v)
     for start in range(0, len(values), size):
         yield values[start:start + size]
 
 
 def _local_payments(out_trade_nos: set[str]) -> dict[str, LocalPayment]:
     found = {}
-    for chunk in _chunks(sorted(n for n in out_trade_nos if n)):
+    for chunk in _chunks(out_trade_nos):
         for p in db.session.scalars(select(Payment).where(Payment.out_trade_no.in_(chunk))):
             found[p.out_trade_no] = _local_payment(p)
     return found
@@ -81,7 +83,7 @@ def _local_payments(out_trade_nos: set[str]) -> dict[str, LocalPayment]:
 
 def _local_refunds(out_refund_nos: set[str]) -> dict[str, LocalRefund]:
     found = {}
-    for chunk in _chunks(sorted(n for n in out_refund_nos if n)):
+    for chunk in _chunks(out_refund_nos):
         stmt = (select(Refund, Payment.community_id, Payment.out_trade_no).join(Payment)
                 .where(Refund.out_refund_no.in_(chunk)))
         for r, community_id, out_trade_no in db.session.execute(stmt):

@@ -49,6 +49,12 @@ def _as_of(as_of: datetime | None, now: datetime) -> datetime:
     return as_of
 
 
+def _heading(community: Community, now: datetime) -> dict:
+    """What both reports start with: whose they are, their time zone, when they were made."""
+    return {"community": {"code": community.code, "name": community.name}, "timezone": community.timezone,
+            "generated_at": now}
+
+
 def _period_figures(community: Community, period: str, as_of: datetime) -> dict:
     """The period's figures (total, by building, by item, advances) as of `as_of`."""
     _start, end = month_bounds(*parse_month(period), community.timezone)
@@ -71,9 +77,7 @@ def period_report(staff: Staff, period: str, as_of: datetime | None = None,
     rows, payments = fetch_collected(community.id, start, min(end, as_of + timedelta(microseconds=1)))
     return {
         "period": period,
-        "community": {"code": community.code, "name": community.name},
-        "timezone": zone,
-        "generated_at": now,
+        **_heading(community, now),
         "as_of": as_of,
         "period_start": start.date(),
         "period_end": (end - timedelta(days=1)).date(),
@@ -100,9 +104,7 @@ def weekly_report(staff: Staff, week: str) -> dict:
     total = summary["total"] if summary else figures(0, 0, 0, 0, 0, 0)
     return {
         "week": f"{year}-W{number:02d}",
-        "community": {"code": community.code, "name": community.name},
-        "timezone": zone,
-        "generated_at": now,
+        **_heading(community, now),
         "start": start.date(),
         "end": last_day,
         "complete": as_utc(end) <= now,
