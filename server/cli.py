@@ -1,4 +1,5 @@
-"""flask CLI: roster import, demo data, config, staff passwords, background jobs."""
+"""flask CLI: roster import, demo data, config, staff passwords, background jobs, fees (`flask bills ...`:
+bill generation, the WeChat Pay reconciliation) and meter readings."""
 from __future__ import annotations
 
 import getpass
@@ -19,9 +20,6 @@ from .extensions import db
 def register_cli(app: Flask) -> None:
     for group in (roster_cli, demo_cli, config_cli, staff_cli, jobs_cli, community_cli, bills_cli, meters_cli):
         app.cli.add_command(group)
-    from .billing.reconciliation import billing_cli  # flask billing reconcile
-
-    app.cli.add_command(billing_cli)
 
 
 roster_cli = AppGroup("roster", help="业主名册")
@@ -30,7 +28,7 @@ config_cli = AppGroup("config", help="配置")
 staff_cli = AppGroup("staff", help="员工账号")
 jobs_cli = AppGroup("jobs", help="后台任务（发件箱）")
 community_cli = AppGroup("community", help="小区")
-bills_cli = AppGroup("bills", help="账单")
+bills_cli = AppGroup("bills", help="收费：生成账单、微信支付对账")
 meters_cli = AppGroup("meters", help="抄表")
 
 
@@ -50,6 +48,29 @@ def bills_generate(period: str, communities: tuple[str, ...]) -> None:
                f"已存在 {report.existing} 笔，用时 {report.seconds:.1f} 秒")
     for note in report.skipped:
         click.echo(f"  {note}")
+
+
+@bills_cli.command("reconcile")
+@click.option("--day", "day_text", help="YYYY-MM-DD (Beijing time); default: yesterday.")
+def bills_reconcile(day_text: str | None) -> None:
+    """Reconcile one day's WeChat Pay trade bill with our payments (safe to re-run)."""
+    from datetime import date
+
+    from .billing import reconciliation
+    from .billing.reconciliation_compare import DIFF_KINDS, describe
+
+    try:
+        day = date.fromisoformat(day_text) if day_text else reconciliation.yesterday()
+    except ValueError:
+        raise click.ClickException("日期应为 YYYY-MM-DD") from None
+    record = reconciliation.run(day)
+    status = reconciliation.RUN_STATUSES[record.status]
+    click.echo(f"{day}：{status}，交易 {record.trades} 笔，一致 {record.matched} 笔，差异 {record.differences} 条"
+               + (f"；{record.error}" if record.error else ""))
+    for d in reconciliation.run_diffs(record):
+        click.echo(f"  [{DIFF_KINDS[d.kind]}] {d.out_trade_no or ''} {describe(d.kind, d.remote, d.local)}")
+    if record.status == "failed":
+        raise SystemExit(1)
 
 
 @meters_cli.command("import")

@@ -127,3 +127,11 @@ def test_a_half_loaded_demo_is_completed(app):
     assert "已载入" in run(app, "demo", "load").output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(House)) == 72
+
+
+def test_every_fee_command_is_under_bills(app):
+    """One group name for fees: `flask bills generate|reconcile`; there is no `billing` group."""
+    res = run(app, "bills", "--help")
+    assert res.exit_code == 0 and "generate" in res.output and "reconcile" in res.output
+    assert "billing" not in app.cli.list_commands(None)
+    assert run(app, "billing", "reconcile").exit_code != 0

@@ -1,20 +1,23 @@
 """Fee reports (/api/v1/staff/reports/collection[/weekly]) and the WeChat Pay reconciliation
 (/api/v1/staff/reconciliation/...), for managers and finance. Parse -> one service call -> commit -> dump.
-Definitions: reports.py and reconciliation.py."""
+Definitions: report_figures.py (every report figure), reconciliation.py (runs, who sees which difference) and
+reconciliation_compare.py (the kinds of difference)."""
 from __future__ import annotations
 
-import functools
 
 import marshmallow as ma
 from marshmallow import validate
 
 from ..api import BEARER, blueprint
+from ..auth.access import requires
 from ..auth.services import require_staff
 from ..extensions import db
 from ..pagination import paginate
 from ..reporting import BINARY, XLSX_MIMETYPE, MonthField, xlsx_response
 from ..schemas import LocalDateTime, PageArgs, Text, page_of
-from . import reconciliation, reports
+from . import reconciliation, report_xlsx, reports
+from .reconciliation_compare import DIFF_KINDS, describe
+from .report_figures import DEFAULT_ARREARS_LIMIT, DEFINITIONS, WEEKLY_DEFINITIONS, parse_week
 
 collection_blp = blueprint("collection-report", "/api/v1/staff/reports",
                            "收费报表：收费率、户收费率、欠费明细（账龄）、代收回收、周报（经理、财务）")
@@ -23,17 +26,6 @@ reconciliation_blp = blueprint("reconciliation", "/api/v1/staff/reconciliation",
 
 WEEK_RE = r"^(20\d{2})-W(0[1-9]|[1-4]\d|5[0-3])$"
 WEEK_ERROR = "周格式应为 YYYY-Www（ISO 周，如 2026-W48）"
-
-
-def reports_staff(view):
-    """Managers and finance (`reports` in accounts/rules.py), checked before the arguments are parsed."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        reports.require_reports(require_staff())
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 # -- schemas --------------------------------------------------------------------------------------------------
@@ -47,7 +39,7 @@ class CollectionArgs(ma.Schema):
     format = ma.fields.String(**FORMAT)
     as_of = LocalDateTime(load_default=None, metadata={
         "description": "统计时点（ISO 8601，默认当前时间；不带时区按北京时间）"})
-    arrears_limit = ma.fields.Integer(load_default=reports.DEFAULT_ARREARS_LIMIT, validate=validate.Range(0, 10000),
+    arrears_limit = ma.fields.Integer(load_default=DEFAULT_ARREARS_LIMIT, validate=validate.Range(0, 10000),
                                       metadata={"description": "JSON 中列出的欠费户数（欠费多的在前）；xlsx 列出全部"})
 
 
@@ -59,7 +51,7 @@ class WeekArgs(ma.Schema):
     @ma.validates("week")
     def week_exists(self, value, **kwargs):
         try:
-            reports.parse_week(value)
+            parse_week(value)
         except ValueError:
             raise ma.ValidationError(f"{value} 不存在（该年没有这一周）") from None
 
@@ -259,8 +251,8 @@ class DiffOut(ma.Schema):
     id = ma.fields.Integer()
     run_id = ma.fields.Integer()
     kind = ma.fields.String(metadata={"description": "missing_here | missing_there | amount | status | refund"})
-    kind_label = ma.fields.Function(lambda d: reconciliation.DIFF_KINDS[d.kind])
-    description = ma.fields.Function(lambda d: reconciliation.describe(d.kind, d.remote, d.local))
+    kind_label = ma.fields.Function(lambda d: DIFF_KINDS[d.kind])
+    description = ma.fields.Function(lambda d: describe(d.kind, d.remote, d.local))
     community_id = ma.fields.Integer(allow_none=True, metadata={"description": "无法归属小区的为 null（仅财务可见）"})
     out_trade_no = ma.fields.String(allow_none=True)
     remote = ma.fields.Dict(metadata={"description": "微信账单中的记录（金额为分）"})
@@ -295,11 +287,11 @@ def _definitions_text(definitions: dict) -> str:
 
 
 @collection_blp.get("/collection")
-@reports_staff
+@requires("reports")
 @collection_blp.arguments(CollectionArgs, location="query")
 @collection_blp.response(200, CollectionReportOut, description="月报（JSON）；format=xlsx 时为 Excel 文件"
                                                                "（汇总、按楼栋、按项目、欠费明细、代收回收五个工作表）")
-@collection_blp.doc(security=BEARER, description="统计口径：\n" + _definitions_text(reports.DEFINITIONS),
+@collection_blp.doc(security=BEARER, description="统计口径：\n" + _definitions_text(DEFINITIONS),
                     responses={200: {"content": {XLSX_MIMETYPE: {"schema": BINARY}}}})
 def collection_report(args):
     """收费月报：应收、实收、收费率、户收费率（按楼栋、按项目），欠费明细与账龄，代垫费用回收，本月收款"""
@@ -307,27 +299,27 @@ def collection_report(args):
                                    None if args["format"] == "xlsx" else args["arrears_limit"])
     if args["format"] != "xlsx":
         return result
-    return xlsx_response(reports.workbook(result), *reports.xlsx_filenames(result["period"]))
+    return xlsx_response(report_xlsx.workbook(result), *report_xlsx.xlsx_filenames(result["period"]))
 
 
 @collection_blp.get("/collection/weekly")
-@reports_staff
+@requires("reports")
 @collection_blp.arguments(WeekArgs, location="query")
 @collection_blp.response(200, WeeklyReportOut, description="周报（JSON）；format=xlsx 时为 Excel 文件")
-@collection_blp.doc(security=BEARER, description="统计口径：\n" + _definitions_text(reports.WEEKLY_DEFINITIONS),
+@collection_blp.doc(security=BEARER, description="统计口径：\n" + _definitions_text(WEEKLY_DEFINITIONS),
                     responses={200: {"content": {XLSX_MIMETYPE: {"schema": BINARY}}}})
 def weekly_report(args):
     """收费周报：本周收款（按收款方式、项目、期间类别）及本期截至周末的累计收费率"""
     result = reports.weekly_report(require_staff(), args["week"])
     if args["format"] != "xlsx":
         return result
-    return xlsx_response(reports.weekly_workbook(result), *reports.weekly_filenames(result["week"]))
+    return xlsx_response(report_xlsx.weekly_workbook(result), *report_xlsx.weekly_filenames(result["week"]))
 
 
 # -- reconciliation ---------------------------------------------------------------------------------------------
 
 @reconciliation_blp.get("/runs")
-@reports_staff
+@requires("reports")
 @reconciliation_blp.arguments(RunArgs, location="query")
 @reconciliation_blp.response(200, RunPage)
 @reconciliation_blp.doc(security=BEARER)
@@ -340,7 +332,7 @@ def list_runs(args):
 
 
 @reconciliation_blp.get("/runs/<int:run_id>")
-@reports_staff
+@requires("reports")
 @reconciliation_blp.response(200, RunDetailOut)
 @reconciliation_blp.doc(security=BEARER, description=(
     "差异种类：missing_here 微信有、本系统无；missing_there 本系统当日已支付、微信账单无；amount 金额不符；"
@@ -352,7 +344,7 @@ def get_run(run_id):
 
 
 @reconciliation_blp.post("/diffs/<int:diff_id>/resolve")
-@reports_staff
+@requires("reports")
 @reconciliation_blp.arguments(ResolveIn)
 @reconciliation_blp.response(200, DiffOut)
 @reconciliation_blp.doc(security=BEARER)

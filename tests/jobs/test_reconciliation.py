@@ -14,16 +14,19 @@ from sqlalchemy import func, select
 from jobs import billing as billing_jobs
 from server.accounts.models import Community
 from server.billing import reconciliation
+from server.timeutil import day_bounds
 from server.billing.models import Payment, ReconciliationDiff, ReconciliationRun
-from server.billing.reconciliation import (
+from server.billing.reconciliation_compare import (
     BillError,
     LocalPayment,
     LocalRefund,
     Trade,
     compare,
     describe,
+    diff_key,
     fen,
     parse_bill,
+    read_bill,
     unpack,
     verify_hash,
 )
@@ -134,6 +137,25 @@ def test_compare_finds_every_kind():
     # Another transaction id for the same order is a status difference too.
     other = LocalPayment(1, 7, "WYA", "wechat", "paid", 21033, paid_at, "4299999")
     assert [d.kind for d in compare(trades[:1], {"WYA": other}, {}, [])[1]] == ["status"]
+
+
+def test_read_bill_unpacks_checks_the_hash_and_parses():
+    raw = bill_text(LINES).encode()
+    bill = read_bill(gzip.compress(raw), "SHA1", hashlib.sha1(raw).hexdigest())
+    assert [t.out_trade_no for t in bill.trades] == ["WYA", "WYB", "WYB"]
+    with pytest.raises(BillError, match="校验失败"):
+        read_bill(gzip.compress(raw), "SHA1", hashlib.sha1(raw + b" ").hexdigest())
+    latin = "\xff".encode("latin-1")
+    with pytest.raises(UnicodeDecodeError):
+        read_bill(latin, None, hashlib.sha1(latin).hexdigest())
+
+
+def test_bill_days_are_beijing_days_and_a_difference_is_known_again():
+    start, end = day_bounds(date(2026, 11, 23), "Asia/Shanghai")
+    assert start.astimezone(UTC) == datetime(2026, 11, 22, 16, 0, tzinfo=UTC) and end - start == timedelta(days=1)
+    assert diff_key("refund", "WYA", {"out_refund_no": "RF1"}, {}) == ("refund", "WYA", "RF1")
+    assert diff_key("refund", "WYA", {}, {"out_refund_no": "RF2"}) == ("refund", "WYA", "RF2")
+    assert diff_key("amount", "WYB", {"amount_fen": 1}, {"amount_fen": 2}) == ("amount", "WYB", None)
 
 
 # -- against the sandbox --------------------------------------------------------------------------------
@@ -325,8 +347,8 @@ def test_the_cron_entry_and_the_cli(app, paid_three):
 
     entry = next(p for p in cron.PERIODIC if p.func == "jobs.billing.reconcile_previous_day")
     assert entry.cron == "30 10 * * *" and entry.interval is None
-    result = app.test_cli_runner().invoke(args=["billing", "reconcile", "--day", today().isoformat()])
+    result = app.test_cli_runner().invoke(args=["bills", "reconcile", "--day", today().isoformat()])
     assert result.exit_code == 0, result.output
     assert f"{today()}：一致，交易 3 笔，一致 3 笔，差异 0 条" in result.output
-    bad = app.test_cli_runner().invoke(args=["billing", "reconcile", "--day", "2026-13-01"])
+    bad = app.test_cli_runner().invoke(args=["bills", "reconcile", "--day", "2026-13-01"])
     assert bad.exit_code != 0 and "YYYY-MM-DD" in bad.output

@@ -1,13 +1,14 @@
 """The fee collection report, pure: collection and household rates by building and item, advances recovered,
 aging buckets and their boundaries, money collected by method / item / kind of period, ISO weeks, the xlsx."""
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import openpyxl
 import pytest
 
-from server.billing import reports
-from server.billing.reports import (
+from server.billing import report_figures, report_xlsx
+from server.billing.report_figures import (
     ArrearsRow,
     Cell,
     CollectedRow,
@@ -74,7 +75,7 @@ def test_advances_recovered_in_the_period():
             water["recovery_rate"], water["fully_recovered"]) == ("water", 3, 4500, 1000, 3500, 0.222, False)
     assert [(b["building"], b["billed_fen"], b["recovered_fen"]) for b in water["by_building"]] == [
         ("1", 3000, 1000), ("2", 1500, 0)]
-    full = reports.advances([cell(1, 3, 1, 500, 1, 500, recovered=500, advance=True)], period_over=False)
+    full = report_figures.advances([cell(1, 3, 1, 500, 1, 500, recovered=500, advance=True)], period_over=False)
     assert full["total"]["fully_recovered"] is True and full["total"]["recovery_rate"] == 1.0
 
 
@@ -118,7 +119,7 @@ def test_aging_per_building_and_house_largest_first():
     assert (first["house_id"], first["house"], first["days_overdue"], first["periods"]) == \
         (2, "1栋1单元201", 409, "2025-01~2025-03")
     assert second["house_id"] == 3 and second["buckets"]["d1_30"] == 0  # every bucket present
-    assert [b["key"] for b in out["buckets"]] == list(reports.BUCKET_KEYS)
+    assert [b["key"] for b in out["buckets"]] == list(report_figures.BUCKET_KEYS)
     assert aging(rows, day, limit=None)["houses_truncated"] is False
 
 
@@ -144,20 +145,20 @@ def test_collection_by_method_item_and_period_kind():
 
 
 def test_iso_weeks_in_beijing_time():
-    assert reports.parse_week("2026-W48") == (2026, 48)
-    start, end = reports.week_bounds(2026, 48)
+    assert report_figures.parse_week("2026-W48") == (2026, 48)
+    start, end = report_figures.week_bounds(2026, 48)
     assert start.isoformat() == "2026-11-23T00:00:00+08:00" and end.isoformat() == "2026-11-30T00:00:00+08:00"
     assert start.astimezone(UTC) == datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
-    assert reports.parse_week("2026-W53") == (2026, 53)  # 2026 has 53 ISO weeks
+    assert report_figures.parse_week("2026-W53") == (2026, 53)  # 2026 has 53 ISO weeks
     with pytest.raises(ValueError):
-        reports.parse_week("2025-W53")
-    start, _ = reports.week_bounds(2027, 1)
+        report_figures.parse_week("2025-W53")
+    start, _ = report_figures.week_bounds(2027, 1)
     assert start.date() == date(2027, 1, 4)
 
 
 def test_yuan_numbers_are_exact():
-    assert reports.yuan_number(21033) == 210.33 and reports.yuan_number(None) is None
-    assert reports.yuan_number(-5) == -0.05
+    assert report_xlsx.yuan_number(21033) == 210.33 and report_xlsx.yuan_number(None) is None
+    assert report_xlsx.yuan_number(-5) == -0.05
 
 
 def trimmed(row) -> list:
@@ -175,9 +176,9 @@ def test_workbook_sheets_and_formats():
         "as_of": datetime(2026, 3, 1, 4, 0, tzinfo=UTC), **summary,
         "arrears": aging([arrears(2, 1, 9000, date(2025, 1, 16), d365_plus=6000, d31_90=3000)], day, None),
         "month_collection": collection([collected("cash", 1, "2026-02", 1, 20000)], {"cash": 1}, "2026-02"),
-        "definitions": reports.DEFINITIONS,
+        "definitions": report_figures.DEFINITIONS,
     }
-    wb = openpyxl.load_workbook(io.BytesIO(reports.workbook(report)))
+    wb = openpyxl.load_workbook(io.BytesIO(report_xlsx.workbook(report)))
     assert wb.sheetnames == ["汇总", "按楼栋", "按项目", "欠费明细", "代收回收"]
     s = wb["汇总"]
     assert s["A1"].value == "示例小区 收费月报 2026年2月"
@@ -196,3 +197,53 @@ def test_workbook_sheets_and_formats():
     values = [trimmed(row) for row in a.iter_rows(min_row=3)]
     assert values[0] == ["水费（代收）", "全部", 3, 45.0, 10.0, 35.0, 0.222, "否"]
     assert a["D3"].number_format == "0.00" and a["G3"].number_format == "0.0%"
+
+
+def test_figures_outstanding_and_rates():
+    assert report_figures.figures(4, 1000, 1, 250, 2, 1) == {
+        "bills": 4, "billed_fen": 1000, "paid_bills": 1, "collected_fen": 250, "outstanding_fen": 750,
+        "collection_rate": 0.25, "houses": 2, "houses_paid": 1, "household_rate": 0.5}
+    empty = report_figures.figures(0, 0, 0, 0, 0, 0)
+    assert empty["collection_rate"] is None and empty["household_rate"] is None and empty["outstanding_fen"] == 0
+    assert report_figures.figures(3, 300, 1, 100, 3, 1)["collection_rate"] == 0.333  # half up, 3 decimals
+    assert report_figures.figures(3, 600, 2, 400, 3, 2)["household_rate"] == 0.667
+
+
+@pytest.mark.parametrize(("bill_period", "kind"), [
+    ("2026-11", "current"), ("2026-10", "arrears"), ("2025-12", "arrears"), ("2026-12", "advance"),
+    ("2027-01", "advance")])
+def test_period_kind(bill_period, kind):
+    assert report_figures.period_kind(bill_period, "2026-11") == kind
+
+
+def test_buildings_sort_numbers_first_then_names():
+    cells = [cell(1, 1, 1, 100, 0, 0), cell(2, 1, 1, 100, 0, 0), cell(3, 1, 1, 100, 0, 0), cell(4, 1, 1, 100, 0, 0)]
+    cells = [replace(c, building=code) for c, code in zip(cells, ["B", "10", "A", "2"], strict=True)]
+    assert [b["building"] for b in summarize(cells, [])["by_building"]] == ["2", "10", "A", "B"]
+    rows = [ArrearsRow(house_id=i, building_id=i, building=code, unit="1", room="101", bills=1, amount_fen=100,
+                       oldest_due=date(2026, 1, 1), first_period="2026-01", last_period="2026-01",
+                       buckets={"d31_90": 100}) for i, code in enumerate(["B", "10", "A", "2"], start=1)]
+    out = aging(rows, date(2026, 3, 1))
+    assert [b["building"] for b in out["by_building"]] == ["2", "10", "A", "B"]
+    assert [h["house_id"] for h in out["houses"]] == [1, 2, 3, 4]  # equal amounts: by house id
+    assert out["houses"][0]["house"] == "B栋1单元101" and out["houses"][0]["days_overdue"] == 59
+
+
+def test_weekly_workbook():
+    c = collection([collected("cash", 1, "2026-11", 2, 40000), collected("wechat", 3, "2026-10", 1, 3500)],
+                   {"cash": 1, "wechat": 1}, "2026-11")
+    report = {"week": "2026-W48", "community": {"code": "demo", "name": "示例小区"}, "start": date(2026, 11, 23),
+              "end": date(2026, 11, 29), "complete": False, "collection": c,
+              "period_to_date": {"period": "2026-11", **report_figures.figures(10, 100000, 2, 40000, 10, 2)}}
+    wb = openpyxl.load_workbook(io.BytesIO(report_xlsx.weekly_workbook(report)))
+    assert wb.sheetnames == ["周报"]
+    s = wb["周报"]
+    assert s["A1"].value == "示例小区 收费周报 2026-W48（2026-11-23 至 2026-11-29）" and s["A1"].font.b
+    assert s["A2"].value == "金额单位：元；本周尚未结束"
+    rows = [trimmed(row) for row in s.iter_rows()]
+    assert ["现金", 2, 400.0] in rows and ["水费（代收）", 1, 35.0] in rows and ["往期欠费", 1, 35.0] in rows
+    total = rows.index(["合计", 3, 435.0]) + 1
+    assert s.cell(total, 3).number_format == "0.00" and s.cell(total, 1).font.b
+    assert rows[-1] == ["截至周末", 10, 1000.0, 2, 400.0, 600.0, 0.4, 10, 2, 0.2]
+    assert s.cell(s.max_row, 7).number_format == "0.0%" and s.cell(s.max_row, 3).number_format == "0.00"
+    assert report_xlsx.weekly_filenames("2026-W48") == ("fee-collection-2026-W48.xlsx", "收费周报-2026-W48.xlsx")
