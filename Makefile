@@ -6,7 +6,8 @@ BIN := $(CURDIR)/$(VENV)/bin
 export FLASK_APP := server.app:create_app
 export PATH := $(BIN):$(PATH)
 
-.PHONY: run test test-miniprogram install services migrate env-example bench clean
+.PHONY: run test test-miniprogram install services chromium migrate env-example bench clean
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(VENV)/.installed: pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,9 +29,10 @@ run: install
 	fi; \
 	exec honcho start -f Procfile $$procs
 
-# The whole suite: Python against this machine's PostgreSQL and Redis (started when down), then the
-# mini-program's tests in Node (skipped with a note where npm is missing).
-test: install services
+# The whole suite: Python against this machine's PostgreSQL and Redis (started when down) -- the admin
+# page in headless Chromium (installed from Debian's packages when missing) and the fault-injection tests
+# included -- then the mini-program's tests in Node (skipped with a note where npm is missing).
+test: install services chromium
 	python -m pytest
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory test-miniprogram; \
 	else echo "npm not found: mini-program tests skipped"; fi
@@ -44,6 +46,11 @@ test-miniprogram: miniprogram/node_modules/.installed
 
 services:
 	@bash .ci/services.sh
+
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser tests"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	  chromium fonts-noto-cjk >/dev/null; }
 
 migrate: install
 	flask db upgrade

@@ -61,6 +61,8 @@ def build_scheduler(conn: redis.Redis) -> CronScheduler:
     scheduler = CronScheduler(connection=conn, logging_level=app.config["LOG_LEVEL"])
     with app.app_context():
         for p in PERIODIC:
+            if p.name == "outbox-sweep":
+                p = Periodic(p.name, p.func, p.queue, interval=app.config["OUTBOX_SWEEP_SECONDS"])
             ttl = p.interval * 4 if p.interval else 3600
             scheduler.register(resolve(p.func), queue_name(p.queue), interval=p.interval, cron=p.cron,
                                name=p.name, ttl=ttl, result_ttl=600, job_timeout=app.config["JOB_TIMEOUT"])
@@ -119,6 +121,9 @@ def main() -> None:
             delay = min(scheduler.calculate_sleep_interval(), 5)
         except redis.RedisError as exc:
             log.warning("Redis unavailable (%s); periodic jobs wait", exc.__class__.__name__)
+            delay = 5
+        except Exception:  # noqa: BLE001 - this process must outlive whatever blinks; it retries
+            log.exception("periodic jobs: unexpected error; retrying in 5 s")
             delay = 5
         end = time.monotonic() + max(delay, 0.5)
         while not stopping and time.monotonic() < end:

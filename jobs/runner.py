@@ -36,7 +36,8 @@ def _execute(row_id: int, depth: int) -> str:
         log.info("outbox %s: %s(%s) attempt %d", row.id, row.func, row.kwargs, row.attempts)
         with outbox.collecting_follow_ups() as follow_ups:
             try:
-                resolve(row.func)(**row.kwargs)
+                with outbox.heartbeat(row.id):
+                    resolve(row.func)(**row.kwargs)
                 outbox.finish(row)  # commits: the follow-ups are durable from here on
             except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
                 failed = outbox.fail(row_id, "".join(traceback.format_exception(exc)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import time
 
 import redis
 from flask import Flask
@@ -23,7 +25,17 @@ from . import context
 log = logging.getLogger(__name__)
 
 
-class Worker(_Worker):
+class _Stoppable:
+    """Remembers that a warm shutdown (SIGTERM/SIGINT) was asked for, so run_forever does not restart."""
+
+    shutdown_requested = False
+
+    def handle_warm_shutdown_request(self):
+        self.shutdown_requested = True
+        super().handle_warm_shutdown_request()
+
+
+class Worker(_Stoppable, _Worker):
     app: Flask
 
     def fork_work_horse(self, job, queue):
@@ -32,7 +44,7 @@ class Worker(_Worker):
         super().fork_work_horse(job, queue)
 
 
-class InProcessWorker(SimpleWorker):
+class InProcessWorker(_Stoppable, SimpleWorker):
     app: Flask
 
 
@@ -53,18 +65,45 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     args = parser.parse_args(argv)
     app = context.get_app()
-    worker = make_worker(app, args.queues or None)
-    while True:
-        try:
-            worker.work(with_scheduler=True, burst=args.burst, logging_level=app.config["LOG_LEVEL"])
-            return
-        except redis.ConnectionError:
-            # Redis went away: wait and reconnect instead of exiting (nothing is lost, the outbox holds it).
-            log.warning("Redis unavailable; worker retrying in 5 s")
-            import time
+    run_forever(lambda: make_worker(app, args.queues or None), burst=args.burst,
+                logging_level=app.config["LOG_LEVEL"])
 
-            time.sleep(5)
-            worker = make_worker(app, args.queues or None)
+
+def run_forever(build, *, burst: bool = False, logging_level: str = "INFO") -> None:
+    """Run RQ workers until asked to stop, riding out any outage of Redis (or anything else that makes a
+    worker quit): a worker that quits or cannot start is replaced after a backoff (1 s doubling to 30 s),
+    however long it takes. Nothing is lost meanwhile: the outbox holds the work. Under honcho one exiting
+    process would stop the whole stack, so this process exits only on SIGTERM/SIGINT (or in burst mode).
+
+    No RQ scheduler runs here (its lock outlives a killed worker for minutes): work due later is pushed by
+    the outbox sweeper when it is due."""
+    stopping = {"now": False}
+
+    def stop(signum, _frame):
+        stopping["now"] = True
+        raise SystemExit(0)
+
+    delay = 1.0
+    while not stopping["now"]:
+        worker, started = None, time.monotonic()
+        try:
+            worker = build()
+            worker.work(burst=burst, logging_level=logging_level)
+            if burst or worker.shutdown_requested:
+                return
+            log.warning("worker quit (Redis unavailable?); a new one starts in %.0f s", delay)
+        except (redis.RedisError, OSError) as exc:
+            log.warning("worker cannot run (%s: %s); retrying in %.0f s", exc.__class__.__name__, exc, delay)
+        except SystemExit:
+            return
+        # Our own handlers while no worker runs (RQ installs its own inside work()).
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            time.sleep(delay)
+        except SystemExit:
+            return
+        delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 30.0)
 
 
 if __name__ == "__main__":

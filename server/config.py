@@ -144,6 +144,9 @@ SETTINGS: list[Setting] = [
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "Attempts of a background job before it is marked failed.", int),
     Setting("OUTBOX_BACKOFF", "10,30,60,300,900,1800,3600", "Seconds to wait before retry 1, 2, ... of a "
             "failed job (the last value repeats).", _int_list),
+    Setting("OUTBOX_SWEEP_SECONDS", "15", "How often the periodic-job process sweeps the outbox: pushes work that "
+            "has come due (retries, offer timeouts) or that Redis lost, and gives back runs whose worker died. "
+            "Delayed work runs at most about this late.", int),
     Setting("OUTBOX_STALE_SECONDS", "60", "A pending job unseen by Redis for this long is re-enqueued by the "
             "sweeper.", int),
     Setting("WORKER_MODE", "fork", "fork: every job in its own forked process (isolated); simple: jobs run in "

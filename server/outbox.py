@@ -4,25 +4,32 @@
 
 After the transaction commits the row is pushed to RQ (job id = "outbox-<row id>", unique). If Redis
 is down or the process dies between commit and push, the periodic sweeper pushes it later: the work is
-delayed, never lost. The runner claims a row atomically (pending -> running), so a row pushed twice or
-picked by two workers runs once; job functions themselves are written to be safe to run again after a
-crash. Failed runs are retried with backoff (WUYE_OUTBOX_BACKOFF), then kept as `failed` with the error.
-The API never imports jobs/: rows name job functions by dotted path.
+delayed, never lost. Work due later (offer timeouts, retries after backoff) stays in the table until it is
+due and is pushed by the sweeper then: RQ's scheduler, whose lock a killed worker can hold for minutes,
+is not relied on. The runner claims a row atomically (pending -> running) and beats a heartbeat while it
+runs, so a row pushed twice or picked by two workers runs once, and a run whose worker died is given back
+within a minute; job functions themselves are written to be safe to run again after a crash. Failed runs
+are retried with backoff (WUYE_OUTBOX_BACKOFF), then kept as `failed` with the error. The API never
+imports jobs/: rows name job functions by dotted path.
 """
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import logging
-from datetime import datetime, timedelta
+import secrets
+import threading
+import time
+from datetime import datetime, timedelta, timezone
 
 import redis
 from flask import current_app
 from rq import Queue
 from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import JSON, Index, Integer, String, Text, select, update
+from sqlalchemy import JSON, Index, Integer, String, Text, func, select, update
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db_types import UTCDateTime
@@ -34,7 +41,11 @@ log = logging.getLogger(__name__)
 
 QUEUES = ("high", "default", "low")
 RUNNER = "jobs.runner.run"
-LIVE_STATUSES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
+HEARTBEAT = timedelta(seconds=10)  # a running job's runner writes heartbeat_at this often
+DEAD_AFTER = timedelta(seconds=45)  # a running row without a heartbeat this long has lost its worker
+# An RQ job that started but never claimed its row within this long died with its worker (a live runner
+# claims in milliseconds); RQ itself notices such "abandoned" jobs only at its 10-minute maintenance.
+CLAIM_WITHIN = timedelta(seconds=30)
 
 
 class OutboxJob(db.Model):
@@ -49,6 +60,7 @@ class OutboxJob(db.Model):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a running job's runner is alive
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     request_id: Mapped[str | None] = mapped_column(String(64))
@@ -145,46 +157,108 @@ def push_ids(row_ids: list[int]) -> int:
 
 
 def push(row_id: int, queue: str, available_at: datetime, attempts: int = 0) -> bool:
-    """Put one row on its RQ queue unless RQ already holds it live. True if pushed."""
+    """Put one due row on its RQ queue unless RQ already holds it live. True if pushed. A row not due yet
+    is left for the sweeper, which pushes it when it is."""
+    if as_utc(available_at) > utcnow() + timedelta(seconds=1):
+        return False
     conn = get_redis()
     q = Queue(queue_name(queue), connection=conn)
     jid = job_id(row_id, attempts)
-    options = dict(job_id=jid, unique=True, result_ttl=300, failure_ttl=7 * 24 * 3600,
-                   job_timeout=current_app.config["JOB_TIMEOUT"], description=f"outbox {row_id}")
-    for _ in range(2):
-        try:
-            if as_utc(available_at) > utcnow() + timedelta(seconds=1):
-                q.enqueue_at(as_utc(available_at), RUNNER, row_id, **options)
-            else:
-                q.enqueue(RUNNER, row_id, **options)
-            return True
-        except DuplicateJobError:
-            # A finished/failed RQ job with this id may linger (result_ttl); replace it. A live one stays.
-            try:
-                existing = Job.fetch(jid, connection=conn)
-            except NoSuchJobError:
-                continue
-            if existing.get_status(refresh=True) in LIVE_STATUSES:
-                return False
-            existing.delete()
+    options = dict(result_ttl=300, failure_ttl=7 * 24 * 3600, job_timeout=current_app.config["JOB_TIMEOUT"],
+                   description=f"outbox {row_id}")
+    try:
+        q.enqueue(RUNNER, row_id, job_id=jid, unique=True, **options)
+        return True
+    except DuplicateJobError:
+        pass
+    if live(jid, conn):
+        return False
+    # A dead job with this id lingers (finished, failed, or abandoned by a killed worker, which RQ cannot
+    # always delete cleanly): a fresh id does as well, the runner's claim makes any copy run once.
+    with contextlib.suppress(Exception):
+        Job.fetch(jid, connection=conn).delete()
+    q.enqueue(RUNNER, row_id, job_id=f"{jid}-{secrets.token_hex(3)}", **options)
+    return True
+
+
+def live(jid: str, conn: redis.Redis) -> bool:
+    """Whether RQ will still run the job `jid`: waiting in its queue, or started moments ago (a runner that
+    started longer ago without claiming its row died before it could)."""
+    try:
+        job = Job.fetch(jid, connection=conn)
+        status = job.get_status(refresh=False)
+    except (NoSuchJobError, ValueError):
+        return False
+    if status == JobStatus.QUEUED:
+        return True
+    if status == JobStatus.STARTED:
+        started = job.started_at
+        return started is not None and as_utc(started) > datetime.now(timezone.utc) - CLAIM_WITHIN
     return False
 
 
 # -- runner side (called by jobs.runner) ------------------------------------------------------------
 
 def claim(row_id: int) -> OutboxJob | None:
-    """pending -> running, atomically; None when another runner has it or it is done."""
+    """pending -> running, atomically; None when another runner has it or it is done.
+
+    If the database connection dies around the commit, the claim may or may not have been saved: it is
+    given back (running -> pending, only if it is this claim) on a fresh connection before the error goes
+    on, so the row does not wait for the sweeper's dead-run detection."""
     now = utcnow()
-    result = db.session.execute(
-        update(OutboxJob)
-        .where(OutboxJob.id == row_id, OutboxJob.status == "pending",
-               OutboxJob.available_at <= now + timedelta(seconds=2))
-        .values(status="running", attempts=OutboxJob.attempts + 1, started_at=now)
-    )
-    db.session.commit()
+    try:
+        result = db.session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == row_id, OutboxJob.status == "pending",
+                   OutboxJob.available_at <= now + timedelta(seconds=2))
+            .values(status="running", attempts=OutboxJob.attempts + 1, started_at=now, heartbeat_at=now)
+        )
+        db.session.commit()
+    except OperationalError:
+        _give_back(row_id, now)
+        raise
     if result.rowcount != 1:
         return None
     return db.session.get(OutboxJob, row_id)
+
+
+def _give_back(row_id: int, claimed_at: datetime) -> None:
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    for _ in range(3):
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(update(OutboxJob).where(
+                    OutboxJob.id == row_id, OutboxJob.status == "running", OutboxJob.started_at == claimed_at)
+                    .values(status="pending", attempts=OutboxJob.attempts - 1, available_at=claimed_at))
+            return
+        except OperationalError:
+            time.sleep(0.5)
+    log.warning("outbox %s: could not give back a claim; the sweeper will", row_id)
+
+
+@contextlib.contextmanager
+def heartbeat(row_id: int):
+    """While the body runs, a thread writes the row's heartbeat_at every HEARTBEAT on its own connection,
+    so the sweeper can tell a long job from one whose worker died."""
+    app = current_app._get_current_object()
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT.total_seconds()):
+            try:
+                with app.app_context(), db.engine.begin() as conn:
+                    conn.execute(update(OutboxJob).where(OutboxJob.id == row_id, OutboxJob.status == "running")
+                                 .values(heartbeat_at=utcnow()))
+            except Exception:  # noqa: BLE001 - a missed beat is harmless; the next one may work
+                log.debug("outbox %s: heartbeat failed", row_id, exc_info=True)
+
+    thread = threading.Thread(target=beat, name=f"outbox-heartbeat-{row_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 def finish(row: OutboxJob) -> None:
@@ -214,13 +288,14 @@ def fail(row_id: int, error: str) -> OutboxJob:
 
 
 def sweep(limit: int = 1000) -> dict:
-    """Re-push work Redis lost or never got; return runs abandoned by a killed worker to pending."""
+    """Push work that is due and that Redis lost, never got, or was never given (work due later); return
+    runs whose worker died (no heartbeat) to pending."""
     cfg = current_app.config
     now = utcnow()
-    stuck_before = now - timedelta(seconds=cfg["JOB_TIMEOUT"] + 60)
     revived = db.session.execute(
         update(OutboxJob)
-        .where(OutboxJob.status == "running", OutboxJob.started_at < stuck_before)
+        .where(OutboxJob.status == "running",
+               func.coalesce(OutboxJob.heartbeat_at, OutboxJob.started_at) < now - DEAD_AFTER)
         .values(status="pending", available_at=now, last_error="worker lost while running")
     ).rowcount
     db.session.commit()
@@ -229,23 +304,22 @@ def sweep(limit: int = 1000) -> dict:
     rows = db.session.execute(
         select(OutboxJob.id, OutboxJob.queue, OutboxJob.available_at, OutboxJob.created_at, OutboxJob.attempts)
         .where(OutboxJob.status == "pending", OutboxJob.available_at <= now)
-        .order_by(OutboxJob.id).limit(limit)
+        .order_by(OutboxJob.available_at, OutboxJob.id).limit(limit)
     ).all()
     db.session.rollback()  # end the read transaction before talking to Redis
     pushed = 0
-    conn = get_redis()
     for row_id, queue, available_at, created_at, attempts in rows:
-        # A brand-new row is normally being pushed by its own commit hook right now.
-        if attempts == 0 and as_utc(created_at) > grace:
+        # A brand-new row due at once is normally being pushed by its own commit hook right now.
+        immediate = as_utc(available_at) <= as_utc(created_at) + timedelta(seconds=1)
+        if attempts == 0 and immediate and as_utc(created_at) > grace:
             continue
         try:
-            status = Job.fetch(job_id(row_id, attempts), connection=conn).get_status(refresh=False)
-        except NoSuchJobError:
-            status = None
-        if status in LIVE_STATUSES:
-            continue
-        if push(row_id, queue, available_at, attempts):
-            pushed += 1
+            if push(row_id, queue, available_at, attempts):
+                pushed += 1
+        except redis.RedisError:
+            raise  # Redis is down: the next sweep tries again
+        except Exception:  # noqa: BLE001 - one odd job must not stop the sweep of the others
+            log.exception("outbox sweep: could not push %s", row_id)
     if pushed or revived:
         log.info("outbox sweep: re-pushed %d, revived %d", pushed, revived)
     return {"pushed": pushed, "revived": revived}

@@ -256,11 +256,15 @@ def login(client):
 
 @pytest.fixture
 def run_jobs(app):
-    """Run a real RQ worker (forking, as in production) in burst mode until the queues are empty."""
+    """Run a real RQ worker (forking, as in production) in burst mode until the queues are empty, after a
+    sweep of the outbox (as the periodic sweeper would: it pushes work that has come due, e.g. retries)."""
     from jobs.worker import make_worker
+    from server import outbox
 
     def _run() -> None:
-        make_worker(app).work(burst=True, with_scheduler=True, logging_level="WARNING")
+        with app.app_context():
+            outbox.sweep()
+        make_worker(app).work(burst=True, logging_level="WARNING")
 
     return _run
 

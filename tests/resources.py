@@ -8,6 +8,8 @@
   A db holding someone else's keys is never touched.
 
 WUYE_TEST_DATABASE_URL / WUYE_TEST_REDIS_URL override either (used as given, and flushed/recreated).
+Processes a test starts inherit this run's choice through the same variables; pytest-xdist's workers do
+not (each is a run of its own: WUYE_TEST_RESOURCES_OF names whose choice the variables carry).
 """
 from __future__ import annotations
 
@@ -26,6 +28,24 @@ CLAIM_KEY = "wuye-test:claim"
 REDIS_CANDIDATES = [n for n in range(1, 16) if n != 12]
 
 _state: dict = {}
+OWNER_VAR = "WUYE_TEST_RESOURCES_OF"
+
+
+def _me_in_xdist() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+def _given(name: str) -> str | None:
+    """An explicit or inherited setting, unless inherited from another xdist process (the controller)."""
+    owner = os.environ.get(OWNER_VAR)
+    if owner is not None and owner != _me_in_xdist():
+        return None
+    return os.environ.get(name)
+
+
+def _export(name: str, value: str) -> None:
+    os.environ[name] = value
+    os.environ[OWNER_VAR] = _me_in_xdist()
 
 
 def _me() -> str:
@@ -46,10 +66,10 @@ def _alive(pid: int) -> bool:
 
 def database_url() -> str:
     if "db" not in _state:
-        _state["db"] = os.environ.get("WUYE_TEST_DATABASE_URL") or \
+        _state["db"] = _given("WUYE_TEST_DATABASE_URL") or \
             f"{BASE_PG}wuye_test_{os.getpid()}_{secrets.token_hex(3)}"
         # Processes the tests start (spawned interpreters, workers) use the same database.
-        os.environ["WUYE_TEST_DATABASE_URL"] = _state["db"]
+        _export("WUYE_TEST_DATABASE_URL", _state["db"])
     return _state["db"]
 
 
@@ -80,7 +100,7 @@ def drop_database(url: str) -> None:
 def redis_url() -> str:
     if "redis" in _state:
         return _state["redis"]
-    given = os.environ.get("WUYE_TEST_REDIS_URL")
+    given = _given("WUYE_TEST_REDIS_URL")
     if given:
         _state["redis"] = given
         return given
@@ -89,7 +109,7 @@ def redis_url() -> str:
         if _claim(conn):
             _state["redis"] = f"{BASE_REDIS}{number}"
             _state["redis_claimed"] = True
-            os.environ["WUYE_TEST_REDIS_URL"] = _state["redis"]  # inherited by processes the tests start
+            _export("WUYE_TEST_REDIS_URL", _state["redis"])  # inherited by processes the tests start
             return _state["redis"]
     raise RuntimeError("no free Redis db for this test run (dbs 1-15 are all in use)")
 

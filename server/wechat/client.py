@@ -5,7 +5,12 @@ Access tokens come from `cgi-bin/stable_token` (plain `cgi-bin/token` invalidate
 so independent refreshes by several processes break each other). The token is cached in Redis and
 fetched under a Redis lock, so any number of processes cause one fetch. 40001/40014/42001 refresh
 once and retry. -1, HTTP 5xx and timeouts are retried with backoff; 40003, 43101, 47003 and other
-errcodes never are.
+errcodes never are. A token refused even after the refresh is transient too (WeChat's token service
+blinking): the job is retried later rather than failed for good.
+
+A send that may have reached WeChat without our hearing the answer (a read timeout, a connection dropped
+after the request went out) is `maybe_delivered`: a call that is not idempotent at WeChat (subscribe
+messages have no client_msg_id) is then not retried, so an owner never gets the same message twice.
 """
 from __future__ import annotations
 
@@ -33,19 +38,21 @@ BACKOFF = (0.2, 0.6, 1.5, 3.0)
 class WeChatError(Exception):
     """A WeChat call failed. `transient` tells the job runner whether trying later can help."""
 
-    def __init__(self, errcode: int | None, errmsg: str, *, transient: bool, http_status: int | None = None):
+    def __init__(self, errcode: int | None, errmsg: str, *, transient: bool, http_status: int | None = None,
+                 maybe_delivered: bool = False):
         super().__init__(f"WeChat error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
         self.transient = transient
         self.http_status = http_status
+        self.maybe_delivered = maybe_delivered  # the request may have reached WeChat: no answer came back
 
 
 def _classify(exc: Exception) -> WeChatError:
     if isinstance(exc, WeChatError):
         return exc
     if isinstance(exc, requests.RequestException):  # timeout, refused connection, ...
-        return WeChatError(None, type(exc).__name__, transient=True)
+        return WeChatError(None, type(exc).__name__, transient=True, maybe_delivered=_maybe_sent(exc))
     if isinstance(exc, WeChatClientException):
         errcode = exc.errcode
         status = exc.response.status_code if exc.response is not None else None
@@ -55,6 +62,18 @@ def _classify(exc: Exception) -> WeChatError:
         transient = errcode in TRANSIENT_ERRORS and errcode not in NEVER_RETRY
         return WeChatError(errcode, str(exc.errmsg), transient=transient, http_status=status)
     raise exc
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """False only when the request surely never left: no connection could be made."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.ConnectionError):
+        reason = repr(exc.args[0] if exc.args else exc)
+        return not any(s in reason for s in ("NewConnectionError", "Failed to establish", "Connection refused",
+                                               "Name or service not known"))
+    return not isinstance(exc, (requests.exceptions.URLRequired, requests.exceptions.InvalidURL,
+                                requests.exceptions.InvalidSchema))
 
 
 class _Client(WeChatClient):
@@ -139,8 +158,9 @@ class WeChatApp:
         return data["access_token"], ttl
 
     # -- calls ----------------------------------------------------------------------------------
-    def call(self, fn: Callable[[_Client], Any]) -> Any:
-        """Run one wechatpy call with the retry policy. Raises WeChatError."""
+    def call(self, fn: Callable[[_Client], Any], *, idempotent: bool = True) -> Any:
+        """Run one wechatpy call with the retry policy. Raises WeChatError. A call that is not
+        `idempotent` at WeChat is not retried once it may have been delivered."""
         refreshed = False
         attempt = 0
         while True:
@@ -148,12 +168,17 @@ class WeChatApp:
                 return fn(self.client)
             except Exception as exc:  # noqa: BLE001 - classified below, unknown ones re-raised
                 err = _classify(exc)
-            if err.errcode in TOKEN_ERRORS and not refreshed:
-                refreshed = True
-                stale = self.redis_token()
-                log.info("WeChat rejected the access token (%s); refreshing once", err.errcode)
-                self.access_token(rejected=stale)
-                continue
+            if err.errcode in TOKEN_ERRORS:
+                if not refreshed:
+                    refreshed = True
+                    stale = self.redis_token()
+                    log.info("WeChat rejected the access token (%s); refreshing once", err.errcode)
+                    self.access_token(rejected=stale)
+                    continue
+                # Refused again right after a refresh: WeChat's token service is not settled; try later.
+                raise WeChatError(err.errcode, err.errmsg, transient=True, http_status=err.http_status)
+            if err.maybe_delivered and not idempotent:
+                raise err
             if err.transient and err.errcode not in NEVER_RETRY and attempt < self.retries:
                 delay = BACKOFF[min(attempt, len(BACKOFF) - 1)]
                 attempt += 1
@@ -186,7 +211,8 @@ class WeChatApp:
                    "lang": "zh_CN"}
         if page:
             payload["page"] = page
-        return self.call(lambda c: c.post("message/subscribe/send", data=payload))
+        # No client_msg_id exists for subscribe messages: never resend one WeChat may have received.
+        return self.call(lambda c: c.post("message/subscribe/send", data=payload), idempotent=False)
 
     def send_template(self, touser: str, template_id: str, data: dict, *, mp_appid: str, page: str,
                       client_msg_id: str) -> dict:

@@ -38,12 +38,15 @@ class Message(db.Model):
     template_id: Mapped[str] = mapped_column(String(64))
     page: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending sent skipped failed
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending sent skipped failed unknown
     error_code: Mapped[int | None] = mapped_column(Integer)
     error_message: Mapped[str | None] = mapped_column(Text)
     # A stable key per business event ("binding:12:approved") so the same event never makes two messages.
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     credit_spent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set (and committed) just before a subscribe message goes to WeChat, cleared when the answer says it did
+    # not arrive. Found still set by a later run: that run was killed mid-send, so it is not sent again.
+    send_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     wx_msgid: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))

@@ -27,8 +27,12 @@ from .values import InvalidValue, subscribe_data, template_data
 
 log = logging.getLogger(__name__)
 
-STATUS_LABELS = {"pending": "待发送", "sent": "已发送", "skipped": "已跳过", "failed": "发送失败"}
+STATUS_LABELS = {"pending": "待发送", "sent": "已发送", "skipped": "已跳过", "failed": "发送失败",
+                 "unknown": "可能已送达"}
 NO_CREDIT = "用户没有剩余的订阅次数"
+# A subscribe message cannot be sent twice safely (WeChat has no client_msg_id for them): one whose send
+# was interrupted is left as it is.
+INTERRUPTED = "发送中断，微信可能已收到；为免业主重复收到，不再重发"
 
 
 # -- consent ledger -----------------------------------------------------------------------------------
@@ -172,16 +176,24 @@ def _close(msg: Message, status: str, code: int | None = None, text: str | None 
 
 
 def _deliver_subscribe(msg: Message) -> None:
+    if msg.send_started_at is not None:  # an earlier run was killed while sending: never send it twice
+        _close(msg, "unknown", None, INTERRUPTED)
+        return
     if not msg.credit_spent:
         if not _spend_credit(msg.owner_id, msg.template_id):
             _close(msg, "skipped", None, NO_CREDIT)
             return
         msg.credit_spent = True
-        db.session.commit()  # durable before the send: a retry never spends a second credit
+    msg.send_started_at = utcnow()
+    db.session.commit()  # durable before the send: a retry never spends a second credit nor sends twice
     try:
         result = miniprogram().send_subscribe(msg.touser, msg.template_id, msg.payload, msg.page,
                                               current_app.config["MP_STATE"])
     except WeChatError as err:
+        if err.maybe_delivered:
+            _close(msg, "unknown", err.errcode, INTERRUPTED)
+            return
+        msg.send_started_at = None  # it did not arrive: a later attempt may send it
         _failed(msg, err)
         return
     msg.wx_msgid = str(result.get("msgid") or "") or None
@@ -304,6 +316,13 @@ def send_subscribe_batch(content: Content, recipients: dict[int, str], *, dedupe
     created = db.session.execute(_insert_ignoring_duplicates(table).returning(table.c.status), rows).scalars().all()
     first = BatchOutcome(skipped=created.count("skipped"), failed=created.count("failed"))
 
+    # Sends an earlier run started and never recorded (it was killed mid-batch) are not repeated.
+    table = Message.__table__
+    interrupted = db.session.execute(
+        update(table).where(table.c.dedupe_key.in_(list(keys)), table.c.status == "pending",
+                            table.c.send_started_at.is_not(None))
+        .values(status="unknown", error_message=INTERRUPTED)).rowcount
+    first.sent += interrupted
     # Credits, in bulk: one decrement per owner who has one left; the others are skipped without a call.
     pending = db.session.execute(
         select(Message.id, Message.owner_id, Message.touser, Message.payload, Message.page, Message.credit_spent,
@@ -328,16 +347,18 @@ def send_subscribe_batch(content: Content, recipients: dict[int, str], *, dedupe
                                .values(status="skipped", error_message=NO_CREDIT))
             first.skipped += len(unspent)
         pending = [m for m in pending if m.credit_spent or m.owner_id in spent]
+    if pending:
+        db.session.execute(update(table).where(table.c.id.in_([m.id for m in pending])).values(send_started_at=now))
     if tally:
         tally(first)
-    db.session.commit()  # durable before any send: a retry never spends a second credit
+    db.session.commit()  # durable before any send: a retry never spends a second credit nor sends twice
 
     results = _send_concurrently(template_id, pending, cfg["MP_STATE"], threads)
     second = _record_batch_results(template_id, pending, results)
     if tally:
         tally(second)
     db.session.commit()
-    total.sent, total.skipped = second.sent, first.skipped
+    total.sent, total.skipped = first.sent + second.sent, first.skipped
     total.failed, total.pending = first.failed + second.failed, second.pending
     return total
 
@@ -406,14 +427,18 @@ def _record_batch_results(template_id: str, pending: list,
     updates, cleared, refunded = [], [], []
     for m in pending:
         result = results.get(m.id)
-        if result is None:
-            outcome.pending += 1
-            continue
         row = {"id_": m.id, "attempts": m.attempts + 1, "status": "pending", "error_code": None,
-               "error_message": None, "wx_msgid": None, "sent_at": None, "credit_spent": True}
-        if isinstance(result, WeChatError):
+               "error_message": None, "wx_msgid": None, "sent_at": None, "credit_spent": True,
+               "send_started_at": None}
+        if result is None:  # not tried: pending as it was
+            row["attempts"] = m.attempts
+            outcome.pending += 1
+        elif isinstance(result, WeChatError):
             row["error_code"], row["error_message"] = result.errcode, result.errmsg
-            if result.transient:
+            if result.maybe_delivered:  # WeChat may have it: counted as sent, never repeated
+                row["status"], row["error_message"] = "unknown", INTERRUPTED
+                outcome.sent += 1
+            elif result.transient:
                 outcome.pending += 1
             else:
                 row["status"] = "failed"

@@ -57,7 +57,8 @@ def offer(order: WorkOrder, worker: Staff, actor: Actor, event_name: str) -> Non
         tell_owner(order, "处理中", f"处理人：{worker.name}", event)
         return
     tell_owner(order, "已派单", f"{worker.name} {worker.phone}", event)
-    outbox.add("jobs.workorders.offer_timeout", at=order.offer_expires_at, queue="high", order_id=order.id,
+    # Re-offering is housekeeping: due together, hundreds of them must not delay new orders (high).
+    outbox.add("jobs.workorders.offer_timeout", at=order.offer_expires_at, queue="default", order_id=order.id,
                offer_no=order.offer_no)
 
 

@@ -92,11 +92,12 @@ def _create(house: House, data: dict, *, channel: str, owner: Owner | None, rece
     add_event(order, actor, "created", to_status="submitted",
            note=f"{rules.CHANNELS[channel]}受理" + ("（紧急）" if order.urgent else ""),
            data={"received_by": received_by.name if received_by else None})
-    outbox.add("jobs.workorders.dispatch", queue="high" if order.urgent else "default", order_id=order.id)
+    # The owner is waiting for someone to come: every new order is dispatched from the high queue.
+    outbox.add("jobs.workorders.dispatch", queue="high", order_id=order.id)
     if order.emergency:
-        alert(emergency_responders(order.community_id), order, "紧急事件，请立即赶赴现场", f"emergency:{order.id}")
+        alert(emergency_responders(order.community_id), order, "紧急事件，请立即赶赴现场", f"emergency:{order.id}", urgent=True)
     elif order.urgent:
-        alert(supervisors(order), order, "紧急报修，请关注", f"urgent:{order.id}")
+        alert(supervisors(order), order, "紧急报修，请关注", f"urgent:{order.id}", urgent=True)
     return order
 
 

@@ -18,16 +18,19 @@ def tell_owner(order: WorkOrder, status_label: str, note: str, event: WorkOrderE
     db.session.flush()
     content = messages.order_status(number=order.number, title=order.title, status=status_label, note=note,
                                     at=event.at)
+    # One queue for all of them (the one dispatch runs on), so an owner's credits go to updates in the
+    # order they happened.
     notify_owner(order.owner, content, community_id=order.community_id, page=f"pages/orders/detail?id={order.id}",
-        # One queue for all of them, so an owner's credits go to updates in the order they happened.
-        dedupe_key=f"order-status:{event.id}", queue="high")
+                 dedupe_key=f"order-status:{event.id}", queue="high")
 
 
-def alert(staff_list, order: WorkOrder, what: str, dedupe: str) -> None:
-    """Official-account alert to supervisors / managers, opening the order in the mini-program."""
+def alert(staff_list, order: WorkOrder, what: str, dedupe: str, *, urgent: bool = False) -> None:
+    """Official-account alert to staff, opening the order in the mini-program. `urgent` (emergencies,
+    urgent repairs) jumps the queue; reminders and escalations wait their turn."""
     for staff in staff_list:
-        notify_staff(staff, messages.order_alert(number=order.number, what=what, address=order.house.label,
-                                                 at=utcnow()), page=f"pages/staff/orders/detail?id={order.id}", dedupe_key=f"{dedupe}:{staff.id}", queue="high")
+        content = messages.order_alert(number=order.number, what=what, address=order.house.label, at=utcnow())
+        notify_staff(staff, content, page=f"pages/staff/orders/detail?id={order.id}",
+                     dedupe_key=f"{dedupe}:{staff.id}", queue="high" if urgent else "default")
 
 
 def supervisors(order: WorkOrder) -> list[Staff]:

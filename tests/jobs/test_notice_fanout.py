@@ -3,8 +3,6 @@ spends credits in bulk and sends concurrently. Real forking RQ workers, PostgreS
 from collections import Counter
 
 import pytest
-from rq import Queue
-from rq.job import Job
 from sqlalchemy import select
 
 from server import outbox
@@ -162,12 +160,10 @@ def test_transient_failures_stay_pending_and_the_retry_sends_only_those(app, cli
     assert "BatchIncomplete" in failing[0].last_error
     assert credits(app, residents["n-b"]) == 1
 
-    with app.app_context():  # as if the backoff had passed: RQ's scheduler holds the retry
+    with app.app_context():  # as if the backoff had passed: the sweeper pushes the retry once it is due
         row = db.session.get(OutboxJob, failing[0].id)
         row.available_at = utcnow()
         db.session.commit()
-        Queue("test-low", connection=redis_conn).enqueue_job(
-            Job.fetch(outbox.job_id(row.id, 1), connection=redis_conn))
     sandbox.http.delete(sandbox.base + "sandbox/calls")
     run_jobs()
     assert [m["touser"] for m in sandbox.messages(template_id=TEMPLATE) if m["touser"] == "n-b"] == ["n-b"]
@@ -239,11 +235,9 @@ def test_when_wechat_is_down_the_rest_of_a_batch_waits_for_the_retry(app, client
     assert batch.status == "pending" and "14 of 14" in batch.last_error
 
     sandbox.http.delete(sandbox.base + "sandbox/faults")
-    with app.app_context():
+    with app.app_context():  # the backoff has passed: the sweeper pushes the retry
         db.session.get(OutboxJob, batch.id).available_at = utcnow()
         db.session.commit()
-        Queue("test-low", connection=redis_conn).enqueue_job(
-            Job.fetch(outbox.job_id(batch.id, 1), connection=redis_conn))
     run_jobs()
     assert Counter(m["touser"] for m in sandbox.messages(template_id=TEMPLATE)) == {o: 1 for o in owners}
     stats = push_stats(client, login, notice["id"])
