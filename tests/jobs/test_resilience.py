@@ -6,7 +6,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from rq import Queue
-from rq.job import Job, JobStatus
+from rq.job import JobStatus
 
 from server import outbox
 from server.extensions import db
@@ -14,7 +14,7 @@ from server.outbox import OutboxJob
 from server.timeutil import utcnow
 from server.wechat import services as wechat
 from server.wechat.models import Message
-from tests.jobs.test_pipeline import credits, message, owner_with_credits  # noqa: F401 - fixture
+from tests.jobs.test_pipeline import message
 from tests.workflow import report
 
 
