@@ -186,9 +186,12 @@ def clean_state(request):
 
     with app.app_context():
         db.session.remove()
-        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        # DELETE (children first) and sequences back to 1: as clean as TRUNCATE ... RESTART IDENTITY on
+        # these small tables, and some 30 times faster (TRUNCATE rewrites every table's files).
         with db.engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+            conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
     resources.flush(rconn)
 
 
@@ -218,24 +221,75 @@ def ctx(app):
 
 @pytest.fixture
 def demo(app, sandbox):
-    """The demo community (the data `make run` loads) plus a second community for access-control tests."""
-    from server import demo as demo_data
-    from server.accounts.models import Community, House, Building, Staff
+    """The demo community (the data `make run` loads) plus a second community for access-control tests.
+    Loaded through the product's own code once per run; later tests get the same rows back by COPY (the
+    load takes ~0.3 s, the copy ~0.03 s: it matters over hundreds of tests)."""
     from server.extensions import db
 
     with app.app_context():
-        demo_data.load()
-        other = Community(code="other", name="别的小区")
-        db.session.add(other)
-        db.session.flush()
-        b = Building(community_id=other.id, code="9", name="9栋")
-        db.session.add(b)
-        db.session.flush()
-        db.session.add(House(community_id=other.id, building_id=b.id, unit="1", room="101"))
-        db.session.add(Staff(community_id=other.id, name="外小区经理", phone="13700000001", department="service_center",
-                             role="manager", on_duty=True, mp_openid="other-manager", oa_openid="oa-other-manager"))
-        db.session.commit()
+        if not _DEMO_ROWS:
+            _load_demo()
+            _DEMO_ROWS.update(_copy_out(db))
+        else:
+            _copy_in(db, _DEMO_ROWS)
         db.session.remove()
+
+
+_DEMO_ROWS: dict[str, bytes] = {}
+
+
+def _load_demo() -> None:
+    from server import demo as demo_data
+    from server.accounts.models import Building, Community, House, Staff
+    from server.extensions import db
+
+    demo_data.load()
+    other = Community(code="other", name="别的小区")
+    db.session.add(other)
+    db.session.flush()
+    b = Building(community_id=other.id, code="9", name="9栋")
+    db.session.add(b)
+    db.session.flush()
+    db.session.add(House(community_id=other.id, building_id=b.id, unit="1", room="101"))
+    db.session.add(Staff(community_id=other.id, name="外小区经理", phone="13700000001", department="service_center",
+                         role="manager", on_duty=True, mp_openid="other-manager", oa_openid="oa-other-manager"))
+    db.session.commit()
+
+
+def _copy_out(db) -> dict[str, bytes]:
+    rows: dict[str, bytes] = {}
+    raw = db.engine.raw_connection()
+    try:
+        with raw.driver_connection.cursor() as cur:
+            for table in db.metadata.sorted_tables:
+                data = bytearray()
+                with cur.copy(f'COPY "{table.name}" TO STDOUT') as copy:
+                    for chunk in copy:
+                        data += chunk
+                if data:
+                    rows[table.name] = bytes(data)
+        raw.driver_connection.commit()
+    finally:
+        raw.close()
+    return rows
+
+
+def _copy_in(db, rows: dict[str, bytes]) -> None:
+    raw = db.engine.raw_connection()
+    try:
+        conn = raw.driver_connection
+        with conn.cursor() as cur:
+            for table in db.metadata.sorted_tables:
+                if table.name not in rows:
+                    continue
+                with cur.copy(f'COPY "{table.name}" FROM STDIN') as copy:
+                    copy.write(rows[table.name])
+                if "id" in table.c and table.c.id.autoincrement is not False:
+                    cur.execute(f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                                f'(SELECT max(id) FROM "{table.name}"))')
+        conn.commit()
+    finally:
+        raw.close()
 
 
 def bearer(token: str) -> dict:

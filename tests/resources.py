@@ -35,12 +35,14 @@ def _me_in_xdist() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+# Decided once, before this process exports its own choice: were the variables set for this process (by
+# the person running the tests, or by the test run that started it) or for another xdist process?
+_FOREIGN = os.environ.get(OWNER_VAR) not in (None, _me_in_xdist())
+
+
 def _given(name: str) -> str | None:
     """An explicit or inherited setting, unless inherited from another xdist process (the controller)."""
-    owner = os.environ.get(OWNER_VAR)
-    if owner is not None and owner != _me_in_xdist():
-        return None
-    return os.environ.get(name)
+    return None if _FOREIGN else os.environ.get(name)
 
 
 def _export(name: str, value: str) -> None:
