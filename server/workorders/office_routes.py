@@ -25,6 +25,8 @@ reports_blp = blueprint("reports", "/api/v1/staff/reports", "有偿服务月报�
 class CallbackArgs(PageArgs):
     status = ma.fields.String(load_default="due", validate=validate.OneOf(list(reports.CALLBACK_STATUSES)),
                               metadata={"description": "due 待回访（默认）| overdue 已超时 | done 已回访"})
+    kind = ma.fields.String(load_default=None, validate=validate.OneOf(list(reports.CALLBACK_KINDS)),
+                            metadata={"description": "repair 报修 | service 有偿服务 | complaint 投诉；省略：全部"})
 
 
 class LastCallbackOut(ma.Schema):
@@ -108,9 +110,9 @@ def service_notice(order_id):
 @callbacks_blp.response(200, CallbackPage)
 @callbacks_blp.doc(security=BEARER)
 def callback_queue(args):
-    """待回访 / 已超时 / 已回访的报修与有偿服务工单，按回访时限排序（记录回访：POST /staff/work-orders/{id}/callback）"""
+    """待回访 / 已超时 / 已回访的报修、有偿服务与投诉（投诉处理后 3 日内回访），按回访时限排序（记录回访：POST /staff/work-orders/{id}/callback）"""
     staff = require_staff()
-    return reports.callback_queue(staff, args["status"], args["page"], args["per_page"])
+    return reports.callback_queue(staff, args["status"], args["page"], args["per_page"], args["kind"])
 
 
 # -- monthly report ------------------------------------------------------------------------------------------
