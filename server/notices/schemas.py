@@ -97,17 +97,10 @@ class MessagePreviewOut(ma.Schema):
     fields = ma.fields.List(ma.fields.Nested(MessageFieldOut))
 
 
-class PreviewOut(ma.Schema):
-    kind = ma.fields.String()
-    kind_label = ma.fields.String()
-    title = ma.fields.String()
+class PreviewOut(NoticeSummaryOut):
+    """The notice as it would be published now (id null)."""
     content = ma.fields.String()
-    summary = ma.fields.String()
     scope = ma.fields.Dict(allow_none=True)
-    scope_label = ma.fields.String()
-    starts_at = LocalDateTime(allow_none=True)
-    ends_at = LocalDateTime(allow_none=True)
-    published_at = LocalDateTime(metadata={"description": "若现在发布的发布时间"})
     message = ma.fields.Nested(MessagePreviewOut, metadata={"description": "住户在微信中看到的订阅消息"})
     affected = ma.fields.Nested(AffectedOut)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -80,29 +79,30 @@ class NoticeView:
 
 # -- staff ----------------------------------------------------------------------------------------------
 
-def push_content(title: str, content: str, published_at: datetime) -> Content:
+def push_content(notice: Notice) -> Content:
     """The subscribe message a notice pushes: its title, the start of its content, when it was published."""
-    return messages.notice(title=title, summary=summary(content), published_at=published_at)
+    return messages.notice(title=notice.title, summary=summary(notice.content), published_at=notice.published_at)
 
 
-def _checked_text(data: dict) -> tuple[str, str]:
+def _draft(staff: Staff, data: dict) -> tuple[Notice, dict[str, int] | None]:
+    """The notice `data` describes, checked, not yet stored; and its buildings (code -> id; None: everyone)."""
+    access.require(staff, "publish_notices")
     title, content = data["title"].strip(), data["content"].strip()
     blank = {name: ["必填"] for name, value in (("title", title), ("content", content)) if not value}
     if blank:
         raise ValidationFailed(fields=blank)
-    return title, content
+    buildings = _scope_buildings(staff.community_id, data.get("scope"))
+    notice = Notice(community_id=staff.community_id, kind=data["kind"], title=title, content=content,
+                    scope={"buildings": list(buildings)} if buildings is not None else None,
+                    starts_at=data.get("starts_at"), ends_at=data.get("ends_at"), published_at=utcnow())
+    return notice, buildings
 
 
 def publish(staff: Staff, data: dict, *, common_problem_id: int | None = None) -> NoticeView:
     """Publish a notice to the staff member's community (or some of its buildings) and queue its push."""
-    access.require(staff, "publish_notices")
-    title, content = _checked_text(data)
-    buildings = _scope_buildings(staff.community_id, data.get("scope"))
-    notice = Notice(community_id=staff.community_id, kind=data["kind"], title=title, content=content,
-                    scope={"buildings": list(buildings)} if buildings is not None else None,
-                    starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
-                    common_problem_id=common_problem_id, published_by=staff, published_at=utcnow(),
-                    buildings=[NoticeBuilding(building_id=b) for b in (buildings or {}).values()])
+    notice, buildings = _draft(staff, data)
+    notice.common_problem_id, notice.published_by = common_problem_id, staff
+    notice.buildings = [NoticeBuilding(building_id=b) for b in (buildings or {}).values()]
     db.session.add(notice)
     db.session.flush()
     affected = _affected(_in_scope(notice))
@@ -111,21 +111,14 @@ def publish(staff: Staff, data: dict, *, common_problem_id: int | None = None) -
     return NoticeView(notice, affected=affected, reads={"owners": 0, "households": 0})
 
 
-def preview(staff: Staff, data: dict) -> dict:
-    """What publishing `data` would do, without publishing: the notice as owners will read it, the subscribe
-    message as their WeChat will show it (shaped and cut exactly as it will be sent), and whom it reaches."""
-    access.require(staff, "publish_notices")
-    title, content = _checked_text(data)
-    buildings = _scope_buildings(staff.community_id, data.get("scope"))
-    now = utcnow()
-    scope = {"buildings": list(buildings)} if buildings is not None else None
-    return {
-        "kind": data["kind"], "kind_label": KINDS.get(data["kind"], data["kind"]), "title": title,
-        "content": content, "summary": summary(content), "scope": scope, "scope_label": scope_label(scope),
-        "starts_at": data.get("starts_at"), "ends_at": data.get("ends_at"), "published_at": now,
-        "message": wechat.subscribe_preview(push_content(title, content, now)),
-        "affected": _affected(_houses_in(staff.community_id, None if buildings is None else buildings.values())),
-    }
+def preview(staff: Staff, data: dict) -> NoticeView:
+    """What publishing `data` now would do, without storing anything: the notice as owners will read it, the
+    subscribe message as their WeChat will show it (shaped and cut exactly as it will be sent), and whom it
+    reaches."""
+    notice, buildings = _draft(staff, data)
+    return NoticeView(notice, message=wechat.subscribe_preview(push_content(notice)),
+                      affected=_affected(_houses_in(staff.community_id,
+                                                    None if buildings is None else buildings.values())))
 
 
 def _scope_buildings(community_id: int, scope: dict | None) -> dict[str, int] | None:
@@ -321,7 +314,7 @@ def send_batch(notice_id: int, owner_ids: list[int]) -> str:
 
     cfg = current_app.config
     outcome = wechat.send_subscribe_batch(
-        push_content(notice.title, notice.content, notice.published_at), openids,
+        push_content(notice), openids,
         dedupe_prefix=f"notice:{notice.id}:", community_id=notice.community_id, page=f"pages/notices/detail?id={notice.id}",
         threads=cfg["NOTICE_SEND_THREADS"], tally=tally)
     if outcome.pending:

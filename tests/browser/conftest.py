@@ -91,6 +91,11 @@ class Desk:
         self.page.fill("input[name=password]", password)
         self.page.click("button[type=submit]")
 
+    def open(self, menu: str) -> None:
+        """Go to a page through its entry in the side menu, as staff do, and wait for its heading."""
+        self.page.click(f"nav.side >> text={menu}")
+        self.page.wait_for_selector(f"main h1:has-text('{menu}')")
+
     def shot(self, name: str) -> Path:
         path = SHOTS / f"{re.sub(r'[^0-9A-Za-z_-]', '_', name)}.png"
         self.page.screenshot(path=str(path), full_page=True)

@@ -40,8 +40,8 @@ def test_a_notice_to_building_1_reaches_only_its_owners_with_consent(desk, clien
     d = desk()
     d.sign_in(RECEPTION)
     d.page.wait_for_selector("h1:has-text('工作台')")
-    d.page.click("nav.side >> text=通知")
-    d.page.wait_for_selector("text=还没有发布过通知")
+    d.open("通知")
+    assert "还没有发布过通知" in d.page.inner_text("main")
     d.page.click("text=写通知")
     d.page.wait_for_selector("h1:has-text('写通知')")
     assert d.page.evaluate("document.activeElement.name") == "title"

@@ -28,7 +28,7 @@ def notices():
     args = forms.query_args(PageArgs(), request.args)
     data = services.staff_notices_page(g.staff, args["page"], args["per_page"])
     return render_template("admin/notices.html", data=data, args=forms.plain_args(request.args, "page"),
-                           kinds=services.KINDS, scope_label=services.scope_label)
+                           **_labels())
 
 
 @bp.get("/notices/new")
@@ -54,19 +54,19 @@ def publish_notice():
 def notice_preview():
     """The preview beside the form (htmx): refreshed as the notice is typed; a notice that cannot be
     published yet says what is missing instead (a preview is not a refusal: 200)."""
+    preview, error = None, None
     try:
         preview = services.preview(g.staff, forms.load(NoticeIn(), request.form))
     except ValidationFailed as exc:
-        db.session.rollback()
-        return render_template("admin/_notice_preview.html", preview=None, error=exc)
-    return render_template("admin/_notice_preview.html", preview=preview, error=None)
+        error = exc
+    return render_template("admin/_notice_preview.html", preview=preview, error=error, **_labels())
 
 
 @bp.get("/notices/<int:notice_id>")
 @page()
 def notices_detail(notice_id: int):
     return render_template("admin/notice.html", notice=services.staff_notice(g.staff, notice_id), now=utcnow(),
-                           kinds=services.KINDS, scope_label=services.scope_label)
+                           **_labels())
 
 
 @bp.get("/notices/<int:notice_id>/figures")
@@ -74,6 +74,10 @@ def notices_detail(notice_id: int):
 def notice_figures(notice_id: int):
     return render_template("admin/_notice_figures.html", notice=services.staff_notice(g.staff, notice_id),
                            now=utcnow())
+
+
+def _labels() -> dict:
+    return {"kinds": services.KINDS, "scope_label": services.scope_label}
 
 
 def _form(error: ValidationFailed | None = None, form: MultiDict | None = None):
