@@ -216,9 +216,14 @@ def ctx(app):
         db.session.remove()
 
 
+_HASHES: dict[str, str] = {}
+
+
 @pytest.fixture
 def demo(app, sandbox):
     """The demo community (the data `make run` loads) plus a second community for access-control tests."""
+    from werkzeug.security import generate_password_hash
+
     from server import demo as demo_data
     from server.accounts.models import Community, House, Building, Staff
     from server.extensions import db
@@ -232,8 +237,13 @@ def demo(app, sandbox):
         db.session.add(b)
         db.session.flush()
         db.session.add(House(community_id=other.id, building_id=b.id, unit="1", room="101"))
+        # The demo password, as the demo's own staff, so browser tests can sign in as them (one hash per run).
+        if demo_data.DEMO_PASSWORD not in _HASHES:
+            _HASHES[demo_data.DEMO_PASSWORD] = generate_password_hash(demo_data.DEMO_PASSWORD)
+        password = _HASHES[demo_data.DEMO_PASSWORD]
         db.session.add(Staff(community_id=other.id, name="外小区经理", phone="13700000001", department="service_center",
-                             role="manager", on_duty=True, mp_openid="other-manager", oa_openid="oa-other-manager"))
+                             role="manager", on_duty=True, mp_openid="other-manager", oa_openid="oa-other-manager",
+                             password_hash=password))
         db.session.commit()
         db.session.remove()
 

@@ -67,8 +67,8 @@ def test_recording_a_survey_and_answering_its_opinion(desk, client, login, demo)
     assert [e for e in d.console_errors if "status of 409" not in e] == []
 
 
-def test_answering_a_common_problem_with_a_notice(desk, client, login, demo):
-    reception = login("demo-reception")
+def _noise_problem(client, reception) -> int:
+    """Three noise complaints in building 1, registered at the desk: the periodic job opens a problem."""
     for room in ("101", "102", "201"):
         res = client.post("/api/v1/staff/work-orders", headers=reception, json={
             "kind": "complaint", "house_id": _house(client, reception, f"1-1-{room}"), "category": "noise",
@@ -76,6 +76,12 @@ def test_answering_a_common_problem_with_a_notice(desk, client, login, demo):
             "contact_phone": "13800000009"})
         assert res.status_code == 201, res.get_json()
     assert feedback_jobs.detect_common_problems()["opened"] == 1
+    return client.get("/api/v1/staff/common-problems", headers=reception).get_json()["items"][0]["id"]
+
+
+def test_answering_a_common_problem_with_a_notice(desk, client, login, demo):
+    reception = login("demo-reception")
+    _noise_problem(client, reception)
 
     d = desk()
     d.sign_in(MANAGER)
@@ -108,3 +114,48 @@ def test_answering_a_common_problem_with_a_notice(desk, client, login, demo):
     d.page.click("nav.side >> text=常见问题")
     assert "已答复" in d.page.inner_text("table.list")
     assert d.console_errors == []
+
+
+def test_who_may_open_these_pages(desk, client, login, demo):
+    """Another community's records are "not found"; staff without the permission are refused; no page
+    carries inline script or style."""
+    from tests.browser.conftest import OTHER_MANAGER
+
+    reception = login("demo-reception")
+    notice = client.post("/api/v1/staff/notices", headers=reception, json={"title": "通知", "content": "内容"})
+    survey = client.post("/api/v1/staff/surveys", headers=reception, json={
+        "house_id": _house(client, reception, "1-1-101"), "method": "phone", "answer": "satisfied",
+        "comments": "希望增加快递柜"})
+    notice_id, survey_id = notice.get_json()["id"], survey.get_json()["id"]
+    problem_id = _noise_problem(client, reception)
+
+    d = desk()
+    d.sign_in(RECEPTION)
+    d.page.wait_for_selector("h1:has-text('工作台')")
+    for path in ("/admin/callbacks", "/admin/surveys", "/admin/problems", f"/admin/problems/{problem_id}",
+                 "/admin/notices", "/admin/notices/new", f"/admin/notices/{notice_id}"):
+        res = d.go(path)
+        assert res.status == 200, path
+        html = d.page.content()
+        assert "<script>" not in html and " style=" not in html and " onclick=" not in html, path
+
+    other = desk()
+    other.sign_in(OTHER_MANAGER)
+    other.page.wait_for_selector("h1:has-text('工作台')")
+    assert other.go(f"/admin/notices/{notice_id}").status == 404
+    assert "未找到该通知" in other.page.inner_text("main")
+    assert other.go(f"/admin/problems/{problem_id}").status == 404
+    assert other.go("/admin/surveys").status == 200 and "希望增加快递柜" not in other.page.inner_text("main")
+
+    cashier = desk()
+    cashier.sign_in("13900000002")  # 收费员: no callbacks, surveys or notices to publish
+    cashier.page.wait_for_selector("h1:has-text('工作台')")
+    menu = cashier.page.inner_text("nav.side")
+    assert "回访" not in menu and "满意度调查" not in menu and "常见问题" not in menu
+    for path in ("/admin/callbacks", "/admin/surveys", "/admin/problems", "/admin/notices/new"):
+        assert cashier.go(path).status == 403, path
+    # A form posted anyway is refused by the server too.
+    token = cashier.page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRF-Token']")
+    res = cashier.page.request.post(cashier.url(f"/admin/surveys/{survey_id}/response"),
+                                    form={"csrf_token": token, "response": "好的"})
+    assert res.status == 403
