@@ -111,8 +111,9 @@ def test_answering_a_common_problem_with_a_notice(desk, client, login, demo):
     assert notice["scope_label"] == "1栋" and notice["kind"] == "common_problem" and notice["common_problem_id"]
     assert "装修超时施工" in notice["content"]
     wait_for(lambda: "推送完成" in d.page.inner_text("#figures"), timeout=30)
-    d.page.click("nav.side >> text=常见问题")
+    d.open("常见问题")
     assert "已答复" in d.page.inner_text("table.list")
+    d.shot("problems")
     assert d.console_errors == []
 
 

@@ -6,7 +6,7 @@ from flask import g, redirect, render_template, request, url_for
 
 from ...errors import ValidationFailed
 from ...extensions import db
-from ...workorders import lifecycle, reports, rules
+from ...workorders import lifecycle, reports, rules, sla
 from ...workorders.access import staff_order
 from ...workorders.office_routes import CallbackArgs
 from ...workorders.schemas import CallbackIn
@@ -44,4 +44,5 @@ def _queue(error: ValidationFailed | None = None, failed_id: int | None = None):
     return render_template("admin/callbacks.html", data=data, counts=counts, tabs=TABS, status=args["status"],
                            kind=args["kind"], kinds=rules.KINDS, results=rules.CALLBACK_RESULTS,
                            args=forms.plain_args(request.args, "page", "done", "number", "kind_done"),
-                           error=error, failed_id=failed_id, form=request.form)
+                           error=error, failed_id=failed_id, form=request.form,
+                           followup_days=sla.COMPLAINT_FOLLOWUP_DAYS)

@@ -2,7 +2,7 @@
 problems answered by a notice. Also the house picker the survey form (and any desk form) uses."""
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ...accounts.queries import buildings_of, find_houses
@@ -96,7 +96,10 @@ def problems():
     data = paginate(services.problems_query(g.staff, args["status"]), args["page"], args["per_page"])
     return render_template("admin/problems.html", data=data, status=args["status"],
                            statuses=services.PROBLEM_STATUSES, category_label=metrics.category_label,
-                           now=utcnow(), args=forms.plain_args(request.args, "page"))
+                           now=utcnow(), args=forms.plain_args(request.args, "page"),
+                           threshold=current_app.config["COMMON_PROBLEM_THRESHOLD"],
+                           window_days=current_app.config["COMMON_PROBLEM_WINDOW_DAYS"],
+                           answer_days=services.ANSWER_DAYS)
 
 
 @bp.get("/problems/<int:problem_id>")
