@@ -28,6 +28,13 @@ TEST_DB_URL = resources.database_url()
 TEST_REDIS_URL = resources.redis_url()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: their real worker process (session-scoped) would otherwise take the jobs that
+    later tests run themselves with run_jobs() and expect to find queued."""
+    browser = ROOT / "tests" / "browser"
+    items.sort(key=lambda item: browser in item.path.parents)
+
+
 # -- no test reaches the internet ---------------------------------------------------------------------
 
 _real_connect = socket.socket.connect

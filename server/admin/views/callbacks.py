@@ -8,8 +8,7 @@ from ...errors import ValidationFailed
 from ...extensions import db
 from ...workorders import lifecycle, reports, rules, sla
 from ...workorders.access import staff_order
-from ...workorders.office_routes import CallbackArgs
-from ...workorders.schemas import CallbackIn
+from ...workorders.schemas import CallbackArgs, CallbackIn
 from .. import forms
 from ..blueprint import bp, page
 
