@@ -28,6 +28,15 @@ TEST_DB_URL = resources.database_url()
 TEST_REDIS_URL = resources.redis_url()
 
 
+def pytest_collection_modifyitems(config, items):
+    """tests/browser/ and tests/faults/ carry their markers (`-m browser`, `-m faults`, `-m "not faults"`)."""
+    for item in items:
+        parts = item.path.parts
+        for folder in ("browser", "faults"):
+            if folder in parts:
+                item.add_marker(getattr(pytest.mark, folder))
+
+
 # -- no test reaches the internet ---------------------------------------------------------------------
 
 _real_connect = socket.socket.connect
@@ -239,6 +248,8 @@ _DEMO_ROWS: dict[str, bytes] = {}
 
 
 def _load_demo() -> None:
+    from werkzeug.security import generate_password_hash
+
     from server import demo as demo_data
     from server.accounts.models import Building, Community, House, Staff
     from server.extensions import db
@@ -251,8 +262,10 @@ def _load_demo() -> None:
     db.session.add(b)
     db.session.flush()
     db.session.add(House(community_id=other.id, building_id=b.id, unit="1", room="101"))
+    # The demo password, as the demo's own staff, so browser tests can sign in as them.
     db.session.add(Staff(community_id=other.id, name="外小区经理", phone="13700000001", department="service_center",
-                         role="manager", on_duty=True, mp_openid="other-manager", oa_openid="oa-other-manager"))
+                         role="manager", on_duty=True, mp_openid="other-manager", oa_openid="oa-other-manager",
+                         password_hash=generate_password_hash(demo_data.DEMO_PASSWORD)))
     db.session.commit()
 
 

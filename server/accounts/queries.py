@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from ..extensions import db
-from .models import HouseMembership, Owner, RosterEntry
+from . import rules
+from .models import Building, House, HouseMembership, Owner, RosterEntry
+
+HOUSE_SUGGESTIONS = 10  # houses offered for what was typed
 
 APPROVED = HouseMembership.status == "approved"
 
@@ -36,3 +39,35 @@ def roster_of(house_ids: Iterable[int]) -> dict[int, list[RosterEntry]]:
         for entry in sorted(rows, key=lambda e: (order.get(e.role, 3), e.id)):
             out[entry.house_id].append(entry)
     return out
+
+
+def buildings_of(community_id: int) -> list[Building]:
+    """A community's buildings in their natural order (2 before 10)."""
+    return list(db.session.scalars(select(Building).where(Building.community_id == community_id)
+                                   .order_by(func.length(Building.code), Building.code)))
+
+
+def find_houses(community_id: int, text: str, limit: int = HOUSE_SUGGESTIONS) -> list[dict]:
+    """Houses of a community matching what was typed (rules.parse_house_query: a house number, a room, part
+    of a registered phone or name), each with its registered residents, in building-unit-room order."""
+    query = rules.parse_house_query(text)
+    if query is None:
+        return []
+    stmt = (select(House).join(Building, Building.id == House.building_id)
+            .where(House.community_id == community_id))
+    if query.building:
+        stmt = stmt.where(Building.code == query.building)
+    if query.unit:
+        stmt = stmt.where(House.unit == query.unit)
+    if query.room:
+        stmt = stmt.where(House.room.startswith(query.room, autoescape=True))
+    if query.phone:
+        stmt = stmt.where(House.id.in_(select(RosterEntry.house_id).where(
+            RosterEntry.phone.contains(query.phone, autoescape=True))))
+    if query.name:
+        stmt = stmt.where(House.id.in_(select(RosterEntry.house_id).where(
+            func.replace(RosterEntry.name, " ", "").contains(query.name, autoescape=True))))
+    houses = db.session.scalars(stmt.order_by(func.length(Building.code), Building.code, House.unit,
+                                              func.length(House.room), House.room).limit(limit)).all()
+    residents = roster_of(h.id for h in houses)
+    return [{"house": h, "residents": residents[h.id]} for h in houses]

@@ -9,11 +9,12 @@ from ..auth.access import requires
 from ..auth.services import current_identity, require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
-from . import services
+from . import queries, services
 from .models import Staff
 from .schemas import (
-    BindIn, BindingArgs, BindingOut, BindingPage, MeOut, MemberIn, MembersOut, MembershipOut, InvitationOut,
-    OaBindingOut, OwnerOut, PhoneIn, RejectIn, StaffArgs, StaffCreateIn, StaffOut, StaffUpdateIn,
+    BindIn, BindingArgs, BindingOut, BindingPage, BuildingOut, HouseFoundOut, HouseSearchArgs, MeOut, MemberIn,
+    MembersOut, MembershipOut, InvitationOut, OaBindingOut, OwnerOut, PhoneIn, RejectIn, StaffArgs, StaffCreateIn,
+    StaffOut, StaffUpdateIn,
 )
 
 me = blueprint("me", "/api/v1/me", "业主本人：资料、手机号、房屋绑定、家庭成员")
@@ -117,6 +118,24 @@ def remove_invitation(membership_id, entry_id):
 def staff_me():
     """当前员工"""
     return require_staff()
+
+
+@staff_blp.get("/buildings")
+@staff_blp.response(200, BuildingOut(many=True))
+@staff_blp.doc(security=BEARER)
+def list_buildings():
+    """本小区的楼栋（通知范围等处选择）"""
+    return queries.buildings_of(require_staff().community_id)
+
+
+@staff_blp.get("/houses")
+@requires("desk", "surveys")
+@staff_blp.arguments(HouseSearchArgs, location="query")
+@staff_blp.response(200, HouseFoundOut(many=True))
+@staff_blp.doc(security=BEARER)
+def find_houses(args):
+    """查找房屋（最多 10 个）：按房号、手机号或住户姓名，附业主名册登记的住户（登记来电、满意度调查时选择房屋）"""
+    return queries.find_houses(require_staff().community_id, args["q"])
 
 
 @staff_blp.get("/bindings")

@@ -24,12 +24,29 @@ def _value(field: ma.fields.Field, raw: str) -> Any:
 def load(schema: ma.Schema, form: MultiDict) -> dict:
     """The schema's result for a submitted form. Empty inputs count as not given (defaults apply); a list
     field takes every value of its name; a checkbox sends "false" from a hidden input before it, and the
-    last value wins. Refusals raise the API's ValidationFailed with per-field messages."""
+    last value wins; a nested object's fields are named "object.field" (an empty "object" input means
+    null, e.g. a radio button for "none"). Refusals raise the API's ValidationFailed with per-field
+    messages."""
+    try:
+        return schema.load(_data(schema, form))
+    except ma.ValidationError as exc:
+        raise ValidationFailed(fields=flatten_messages(exc.messages)) from exc
+
+
+def _data(schema: ma.Schema, form: MultiDict) -> dict:
     data: dict[str, Any] = {}
     for name, field in schema.fields.items():
         if field.dump_only:
             continue
         key = field.data_key or name
+        if isinstance(field, ma.fields.Nested):
+            prefix = key + "."
+            inner = MultiDict([(k[len(prefix):], v) for k, v in form.items(multi=True) if k.startswith(prefix)])
+            if key in form and form.getlist(key)[-1].strip() == "" and field.allow_none:
+                data[key] = None
+            elif key in form or inner:
+                data[key] = _data(field.schema, inner)
+            continue
         if isinstance(field, ma.fields.List):
             values = [v for v in form.getlist(key) if v.strip() != ""]
             if values or key in form:
@@ -43,10 +60,7 @@ def load(schema: ma.Schema, form: MultiDict) -> dict:
                 data[key] = None
             continue
         data[key] = _value(field, raw if "password" in key else raw.strip())
-    try:
-        return schema.load(data)
-    except ma.ValidationError as exc:
-        raise ValidationFailed(fields=flatten_messages(exc.messages)) from exc
+    return data
 
 
 def query_args(schema: ma.Schema, args: MultiDict) -> dict:

@@ -12,7 +12,7 @@ from ..schemas import LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from ..timeutil import utcnow
 from ..workorders import states
 from . import metrics
-from .services import PROBLEM_STATUSES
+from .services import PROBLEM_STATUSES, notice_draft
 
 
 def _house(house) -> dict:
@@ -173,6 +173,8 @@ class ProblemOut(ma.Schema):
 class ProblemDetailOut(ProblemOut):
     complaints = ma.fields.List(ma.fields.Nested(ComplaintRefOut))
     notice = ma.fields.Nested(NoticeRefOut, allow_none=True, metadata={"description": "答复的通知"})
+    notice_draft = ma.fields.Function(notice_draft, allow_none=True, metadata={
+        "description": "待答复时：答复通知的草稿（kind、title、content、scope），可修改后 POST …/notice 发布；已答复为 null"})
 
 
 ProblemPage = page_of(ProblemOut, "CommonProblemPage")

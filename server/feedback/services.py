@@ -241,6 +241,23 @@ def staff_problem(staff: Staff, problem_id: int) -> CommonProblem:
     return access.scoped(CommonProblem, problem_id, staff, "未找到该同类投诉")
 
 
+def notice_draft(problem: CommonProblem) -> dict | None:
+    """The notice answering an open problem, as a starting point for the manager (who fills in the cause,
+    the measures and the dates): addressed to the problem's building."""
+    if problem.status != "open":
+        return None
+    building, category = problem.building.name, metrics.category_label(problem.category)
+    return {
+        "kind": "common_problem",
+        "title": f"关于{building}{category}问题的答复",
+        "content": (f"近期{building}多位业主反映{category}方面的问题（共 {problem.complaint_count} 件投诉），"
+                    "服务中心高度重视，现将情况与处理措施说明如下：\n"
+                    "一、问题原因：\n二、处理措施：\n三、预计完成时间：\n"
+                    "如有疑问，请联系服务中心。感谢各位业主的理解与支持！"),
+        "scope": {"buildings": [problem.building.code]},
+    }
+
+
 def answer_with_notice(staff: Staff, problem_id: int, data: dict) -> CommonProblem:
     """Link a notice to the problem (answered): an existing notice (`notice_id`), or a new one published
     now (title, content...; scoped to the problem's building unless `scope` is given, null: everyone)."""

@@ -6,13 +6,13 @@ from ..api import BEARER, blueprint
 from ..auth.access import requires
 from ..auth.services import require_owner, require_staff
 from ..extensions import db
-from ..pagination import paginate
 from ..schemas import PageArgs
 from . import services
 from .schemas import (
     NoticeIn,
     OwnerNoticeOut,
     OwnerNoticePage,
+    PreviewOut,
     PublishedOut,
     ReadAllOut,
     StaffNoticeOut,
@@ -37,20 +37,30 @@ def publish_notice(data):
     return published
 
 
+@staff_blp.post("/preview")
+@requires("publish_notices")
+@staff_blp.arguments(NoticeIn)
+@staff_blp.response(200, PreviewOut)
+@staff_blp.doc(security=BEARER)
+def preview_notice(data):
+    """预览（不发布）：住户看到的通知、微信中显示的订阅消息（按微信字数限制截断后的值），以及会收到的住户数"""
+    return services.preview(require_staff(), data)
+
+
 @staff_blp.get("")
 @staff_blp.arguments(PageArgs, location="query")
 @staff_blp.response(200, StaffNoticePage)
 @staff_blp.doc(security=BEARER)
 def list_staff_notices(args):
-    """本小区的通知，最新在前，含推送统计"""
-    return paginate(services.staff_notices_query(require_staff()), args["page"], args["per_page"])
+    """本小区的通知，最新在前，含推送与阅读统计"""
+    return services.staff_notices_page(require_staff(), args["page"], args["per_page"])
 
 
 @staff_blp.get("/<int:notice_id>")
 @staff_blp.response(200, StaffNoticeOut)
 @staff_blp.doc(security=BEARER)
 def get_staff_notice(notice_id):
-    """通知详情与推送统计"""
+    """通知详情：推送统计（已推送、未订阅跳过、失败）、通知范围与阅读统计（已读人数、户数）"""
     return services.staff_notice(require_staff(), notice_id)
 
 

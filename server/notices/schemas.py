@@ -56,24 +56,52 @@ class NoticeSummaryOut(ma.Schema):
     published_at = LocalDateTime()
 
 
+class ReadsOut(ma.Schema):
+    owners = ma.fields.Integer(metadata={"description": "已读的住户人数"})
+    households = ma.fields.Integer(metadata={"description": "已读的户数（范围内的房屋中有绑定住户读过的）"})
+
+
 class StaffNoticeSummaryOut(NoticeSummaryOut):
     scope = ma.fields.Dict(allow_none=True)
     published_by = ma.fields.Nested(StaffRef, allow_none=True)
     push = ma.fields.Function(lambda n: PushOut().dump(n), metadata={"description": "推送统计（由后台任务更新）"})
-
-
-class StaffNoticeOut(StaffNoticeSummaryOut):
-    content = ma.fields.String()
-    common_problem_id = ma.fields.Integer(allow_none=True)
+    reads = ma.fields.Nested(ReadsOut, metadata={"description": "阅读统计"})
 
 
 class AffectedOut(ma.Schema):
     houses = ma.fields.Integer(metadata={"description": "范围内的房屋数"})
     households = ma.fields.Integer(metadata={"description": "有已绑定住户的房屋数"})
     owners = ma.fields.Integer(metadata={"description": "已绑定的住户人数（有订阅次数者会收到微信推送）"})
+    with_consent = ma.fields.Integer(metadata={"description": "其中有订阅次数、会收到微信推送的住户人数"})
+
+
+class StaffNoticeOut(StaffNoticeSummaryOut):
+    content = ma.fields.String()
+    common_problem_id = ma.fields.Integer(allow_none=True)
+    affected = ma.fields.Nested(AffectedOut, metadata={"description": "通知范围（按当前的绑定与订阅计算）"})
 
 
 class PublishedOut(StaffNoticeOut):
+    pass
+
+
+class MessageFieldOut(ma.Schema):
+    key = ma.fields.String(metadata={"description": "模板字段，如 thing1"})
+    label = ma.fields.String(metadata={"description": "字段名，如 标题"})
+    value = ma.fields.String(metadata={"description": "按微信规则处理后的值（超长截断并加 …）"})
+
+
+class MessagePreviewOut(ma.Schema):
+    template = ma.fields.String(metadata={"description": "订阅消息模板标题"})
+    page = ma.fields.String(metadata={"description": "点击消息打开的小程序页面"})
+    fields = ma.fields.List(ma.fields.Nested(MessageFieldOut))
+
+
+class PreviewOut(NoticeSummaryOut):
+    """The notice as it would be published now (id null)."""
+    content = ma.fields.String()
+    scope = ma.fields.Dict(allow_none=True)
+    message = ma.fields.Nested(MessagePreviewOut, metadata={"description": "住户在微信中看到的订阅消息"})
     affected = ma.fields.Nested(AffectedOut)
 
 

@@ -10,10 +10,11 @@ job fail, so the outbox retries it and the retry sends only those.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, false, func, literal, or_, select, update
+from sqlalchemy import Select, and_, exists, false, func, literal, or_, select, update
 
 from .. import outbox
 from ..accounts.models import Building, House, HouseMembership, Owner, Staff
@@ -22,9 +23,11 @@ from ..auth import access
 from ..db_types import UTCDateTime
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
+from ..pagination import paginate
 from ..timeutil import utcnow
 from ..wechat import messages
 from ..wechat import services as wechat
+from ..wechat.messages import Content
 from ..wechat.values import ELLIPSIS
 from .models import Notice, NoticeBuilding, NoticeRead
 
@@ -76,8 +79,13 @@ class NoticeView:
 
 # -- staff ----------------------------------------------------------------------------------------------
 
-def publish(staff: Staff, data: dict, *, common_problem_id: int | None = None) -> NoticeView:
-    """Publish a notice to the staff member's community (or some of its buildings) and queue its push."""
+def push_content(notice: Notice) -> Content:
+    """The subscribe message a notice pushes: its title, the start of its content, when it was published."""
+    return messages.notice(title=notice.title, summary=summary(notice.content), published_at=notice.published_at)
+
+
+def _draft(staff: Staff, data: dict) -> tuple[Notice, dict[str, int] | None]:
+    """The notice `data` describes, checked, not yet stored; and its buildings (code -> id; None: everyone)."""
     access.require(staff, "publish_notices")
     title, content = data["title"].strip(), data["content"].strip()
     blank = {name: ["必填"] for name, value in (("title", title), ("content", content)) if not value}
@@ -86,15 +94,31 @@ def publish(staff: Staff, data: dict, *, common_problem_id: int | None = None) -
     buildings = _scope_buildings(staff.community_id, data.get("scope"))
     notice = Notice(community_id=staff.community_id, kind=data["kind"], title=title, content=content,
                     scope={"buildings": list(buildings)} if buildings is not None else None,
-                    starts_at=data.get("starts_at"), ends_at=data.get("ends_at"),
-                    common_problem_id=common_problem_id, published_by=staff, published_at=utcnow(),
-                    buildings=[NoticeBuilding(building_id=b) for b in (buildings or {}).values()])
+                    starts_at=data.get("starts_at"), ends_at=data.get("ends_at"), published_at=utcnow())
+    return notice, buildings
+
+
+def publish(staff: Staff, data: dict, *, common_problem_id: int | None = None) -> NoticeView:
+    """Publish a notice to the staff member's community (or some of its buildings) and queue its push."""
+    notice, buildings = _draft(staff, data)
+    notice.common_problem_id, notice.published_by = common_problem_id, staff
+    notice.buildings = [NoticeBuilding(building_id=b) for b in (buildings or {}).values()]
     db.session.add(notice)
     db.session.flush()
-    affected = _affected(notice)
+    affected = _affected(_in_scope(notice))
     notice.push_recipients = affected["owners"]  # the fan-out job records the final number
     outbox.add("jobs.notices.fan_out", queue="default", notice_id=notice.id)
-    return NoticeView(notice, affected=affected)
+    return NoticeView(notice, affected=affected, reads={"owners": 0, "households": 0})
+
+
+def preview(staff: Staff, data: dict) -> NoticeView:
+    """What publishing `data` now would do, without storing anything: the notice as owners will read it, the
+    subscribe message as their WeChat will show it (shaped and cut exactly as it will be sent), and whom it
+    reaches."""
+    notice, buildings = _draft(staff, data)
+    return NoticeView(notice, message=wechat.subscribe_preview(push_content(notice)),
+                      affected=_affected(_houses_in(staff.community_id,
+                                                    None if buildings is None else buildings.values())))
 
 
 def _scope_buildings(community_id: int, scope: dict | None) -> dict[str, int] | None:
@@ -111,32 +135,69 @@ def _scope_buildings(community_id: int, scope: dict | None) -> dict[str, int] | 
     return {code: known[code] for code in codes}
 
 
-def _in_scope(notice: Notice):
-    """Condition on House: the houses a notice is for."""
-    cond = House.community_id == notice.community_id
-    if notice.scope is not None:
+def _houses_in(community_id: int, building_ids: Iterable[int] | Select | None):
+    """Condition on House: the houses of a community, or of some of its buildings (ids or a subquery)."""
+    cond = House.community_id == community_id
+    if building_ids is not None:
         cond = and_(cond, House.building_id.in_(
-            select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == notice.id)))
+            building_ids if isinstance(building_ids, Select) else list(building_ids)))
     return cond
 
 
-def _affected(notice: Notice) -> dict:
-    houses = db.session.scalar(select(func.count()).select_from(House).where(_in_scope(notice)))
-    households, owners = db.session.execute(
-        select(func.count(HouseMembership.house_id.distinct()), func.count(HouseMembership.owner_id.distinct()))
+def _in_scope(notice: Notice):
+    """Condition on House: the houses a notice is for."""
+    return _houses_in(notice.community_id, None if notice.scope is None else
+                      select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == notice.id))
+
+
+def _affected(in_scope) -> dict:
+    """Houses in scope, those with bound residents (households), the residents, and those of them a push
+    reaches now (holding a credit for the notice message)."""
+    houses = db.session.scalar(select(func.count()).select_from(House).where(in_scope))
+    consenting = HouseMembership.owner_id.in_(wechat.owners_with_credit("notice"))
+    households, owners, with_consent = db.session.execute(
+        select(func.count(HouseMembership.house_id.distinct()), func.count(HouseMembership.owner_id.distinct()),
+               func.count(HouseMembership.owner_id.distinct()).filter(consenting))
         .join(House, House.id == HouseMembership.house_id)
-        .where(APPROVED, _in_scope(notice))
+        .where(APPROVED, in_scope)
     ).one()
-    return {"houses": houses, "households": households, "owners": owners}
+    return {"houses": houses, "households": households, "owners": owners, "with_consent": with_consent}
 
 
-def staff_notices_query(staff: Staff):
-    return (select(Notice).where(Notice.community_id == staff.community_id)
-            .order_by(Notice.published_at.desc(), Notice.id.desc()))
+def read_counts(notices: list[Notice]) -> dict[int, dict]:
+    """Per notice: the owners who read it, and the households (houses in its scope) where someone bound to
+    the house read it."""
+    ids = [n.id for n in notices]
+    if not ids:
+        return {}
+    owners = dict(db.session.execute(select(NoticeRead.notice_id, func.count()).where(
+        NoticeRead.notice_id.in_(ids)).group_by(NoticeRead.notice_id)).all())
+    in_scope = and_(House.community_id == Notice.community_id, or_(
+        Notice.scope.is_(None),
+        House.building_id.in_(select(NoticeBuilding.building_id).where(NoticeBuilding.notice_id == Notice.id))))
+    households = dict(db.session.execute(
+        select(NoticeRead.notice_id, func.count(House.id.distinct()))
+        .join(Notice, Notice.id == NoticeRead.notice_id)
+        .join(HouseMembership, HouseMembership.owner_id == NoticeRead.owner_id)
+        .join(House, House.id == HouseMembership.house_id)
+        .where(NoticeRead.notice_id.in_(ids), APPROVED, in_scope)
+        .group_by(NoticeRead.notice_id)).all())
+    return {i: {"owners": owners.get(i, 0), "households": households.get(i, 0)} for i in ids}
 
 
-def staff_notice(staff: Staff, notice_id: int) -> Notice:
-    return access.scoped(Notice, notice_id, staff, "未找到该通知")
+def staff_notices_page(staff: Staff, page: int, per_page: int) -> dict:
+    """The community's notices, newest first, with their push and read figures."""
+    data = paginate(select(Notice).where(Notice.community_id == staff.community_id)
+                    .order_by(Notice.published_at.desc(), Notice.id.desc()), page, per_page)
+    reads = read_counts(data["items"])
+    data["items"] = [NoticeView(n, reads=reads[n.id]) for n in data["items"]]
+    return data
+
+
+def staff_notice(staff: Staff, notice_id: int) -> NoticeView:
+    """One notice of the community with its push figures, whom it is for now, and who read it."""
+    notice = access.scoped(Notice, notice_id, staff, "未找到该通知")
+    return NoticeView(notice, affected=_affected(_in_scope(notice)), reads=read_counts([notice])[notice.id])
 
 
 # -- owners ---------------------------------------------------------------------------------------------
@@ -253,9 +314,8 @@ def send_batch(notice_id: int, owner_ids: list[int]) -> str:
 
     cfg = current_app.config
     outcome = wechat.send_subscribe_batch(
-        messages.notice(title=notice.title, summary=summary(notice.content), published_at=notice.published_at),
-        openids, dedupe_prefix=f"notice:{notice.id}:",
-        community_id=notice.community_id, page=f"pages/notices/detail?id={notice.id}",
+        push_content(notice), openids,
+        dedupe_prefix=f"notice:{notice.id}:", community_id=notice.community_id, page=f"pages/notices/detail?id={notice.id}",
         threads=cfg["NOTICE_SEND_THREADS"], tally=tally)
     if outcome.pending:
         raise BatchIncomplete(f"notice {notice_id}: {outcome.pending} of {len(owner_ids)} send(s) failed "

@@ -67,6 +67,23 @@ def record_consent(owner: Owner, accepted: list[str]) -> list[dict]:
     return subscriptions(owner)
 
 
+def owners_with_credit(key: str):
+    """The ids of the owners holding a credit for the subscribe template `key` (a subquery): whom a push of
+    it reaches now."""
+    return select(SubscribeCredit.owner_id).where(SubscribeCredit.template_id == templates.subscribe_id(key),
+                                                  SubscribeCredit.credits > 0)
+
+
+def subscribe_preview(content: Content) -> dict:
+    """A subscribe message as the owner's WeChat will show it: the template's title and each field's label
+    beside its value, shaped exactly as it will be stored and sent (cut to WeChat's limits)."""
+    template = _checked(templates.SUBSCRIBE, content)
+    data = subscribe_data(content.values, current_app.config["TIMEZONE"])
+    return {"template": template.title, "page": template.page,
+            "fields": [{"key": key, "label": template.fields.get(key, key), "value": value["value"]}
+                       for key, value in data.items()]}
+
+
 def _has_credit(owner_id: int, template_id: str) -> bool:
     return bool(db.session.scalar(select(SubscribeCredit.credits).where(
         SubscribeCredit.owner_id == owner_id, SubscribeCredit.template_id == template_id)))

@@ -72,6 +72,18 @@ def rework(order: WorkOrder, event: str, actor: Actor, note: str) -> WorkOrderEv
     return row
 
 
+def not_satisfied(order: WorkOrder, actor: Actor, why: str) -> WorkOrderEvent:
+    """The owner is not satisfied (a low rating, an unsatisfied callback): free rework, or for a complaint,
+    reopened with the manager; the owner is told which."""
+    if order.kind == "complaint":
+        event = rework(order, "rework", actor, f"{why}，重新打开，由经理处理")
+        tell_owner(order, "重新处理", "服务中心经理将亲自跟进", event)
+    else:
+        event = rework(order, "rework", actor, f"{why}，免费返工")
+        tell_owner(order, "返工中", "已安排免费返工，服务中心将回访", event)
+    return event
+
+
 def reject_completion(owner: Owner, order: WorkOrder, reason: str) -> WorkOrder:
     rework(order, "reject_completion", Actor.of_owner(owner), f"业主不认可完工：{reason}")
     return order
@@ -84,12 +96,8 @@ def rate(owner: Owner, order: WorkOrder, score: int, comment: str) -> WorkOrder:
         raise Conflict("确认完工后才能评价", code="illegal_transition")
     order.rating, order.rating_comment = score, comment
     add_event(order, Actor.of_owner(owner), "rating", note=comment, data={"score": score})
-    if score <= rules.RATING_REWORK_AT_OR_BELOW and order.kind == "complaint":
-        event = rework(order, "rework", SYSTEM, f"业主评价 {score} 分，重新打开，由经理处理")
-        tell_owner(order, "重新处理", "服务中心经理将亲自跟进", event)
-    elif score <= rules.RATING_REWORK_AT_OR_BELOW:
-        event = rework(order, "rework", SYSTEM, f"业主评价 {score} 分，免费返工")
-        tell_owner(order, "返工中", "已安排免费返工，服务中心将回访", event)
+    if score <= rules.RATING_REWORK_AT_OR_BELOW:
+        not_satisfied(order, SYSTEM, f"业主评价 {score} 分")
     else:
         move(order, "close", Actor.of_owner(owner), note="业主评价后结单")
         order.closed_at = utcnow()
@@ -181,6 +189,8 @@ def _material_usages(order: WorkOrder, materials: list[dict]) -> list[MaterialUs
 
 
 def record_callback(staff: Staff, order: WorkOrder, result: str, note: str) -> Callback:
+    """The desk's callback of done work (repairs, paid services; complaints' follow-up): unsatisfied means
+    free rework, or a complaint reopened with the manager."""
     access.require(staff, "desk", order)
     if order.status not in ("completed", "confirmed", "closed"):
         raise Conflict("工单完工后才能回访", code="not_completed")
@@ -191,6 +201,5 @@ def record_callback(staff: Staff, order: WorkOrder, result: str, note: str) -> C
     add_event(order, Actor.of_staff(staff), "callback", note=note,
            data={"result": result, "label": rules.CALLBACK_RESULTS[result]})
     if result == "unsatisfied":
-        event = rework(order, "rework", Actor.of_staff(staff), f"回访不满意，免费返工：{note}")
-        tell_owner(order, "返工中", "回访不满意，已安排免费返工", event)
+        not_satisfied(order, Actor.of_staff(staff), f"回访不满意（{note}）" if note else "回访不满意")
     return callback

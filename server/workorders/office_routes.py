@@ -7,25 +7,20 @@ from __future__ import annotations
 
 import marshmallow as ma
 from flask import Response
-from marshmallow import validate
 
 from ..api import BEARER, blueprint
 from ..auth.access import requires
 from ..auth.services import require_staff
 from ..reporting import BINARY, XLSX_MIMETYPE, ReportArgs, parse_month, xlsx_response
-from ..schemas import LocalDateTime, PageArgs, page_of
+from ..schemas import LocalDateTime, page_of
 from . import notice, reports, rules
+from .schemas import CallbackArgs
 
 notice_blp = blueprint("service-notice", "/api/v1/staff/work-orders", "有偿服务通知单（打印）")
 callbacks_blp = blueprint("callback-queue", "/api/v1/staff/callbacks", "回访队列（接待员、经理）")
 reports_blp = blueprint("reports", "/api/v1/staff/reports", "有偿服务月报（经理、财务）")
 
 # -- schemas -----------------------------------------------------------------------------------------------
-
-class CallbackArgs(PageArgs):
-    status = ma.fields.String(load_default="due", validate=validate.OneOf(list(reports.CALLBACK_STATUSES)),
-                              metadata={"description": "due 待回访（默认）| overdue 已超时 | done 已回访"})
-
 
 class LastCallbackOut(ma.Schema):
     result = ma.fields.String()
@@ -108,9 +103,9 @@ def service_notice(order_id):
 @callbacks_blp.response(200, CallbackPage)
 @callbacks_blp.doc(security=BEARER)
 def callback_queue(args):
-    """待回访 / 已超时 / 已回访的报修与有偿服务工单，按回访时限排序（记录回访：POST /staff/work-orders/{id}/callback）"""
+    """待回访 / 已超时 / 已回访的报修、有偿服务与投诉（投诉处理后 3 日内回访），按回访时限排序（记录回访：POST /staff/work-orders/{id}/callback）"""
     staff = require_staff()
-    return reports.callback_queue(staff, args["status"], args["page"], args["per_page"])
+    return reports.callback_queue(staff, args["status"], args["page"], args["per_page"], args["kind"])
 
 
 # -- monthly report ------------------------------------------------------------------------------------------

@@ -20,8 +20,9 @@ and reports to administration every month (server/README.md, "Paid convenience s
 - `callback_rate`: completed orders called back since their latest completion / completed orders,
   half-up to 3 decimals (0..1); null if nothing completed.
 
-Callback queue -- repair and service orders whose work is done (completed / confirmed / closed) and that
-have a callback deadline (`callback_due_at`, set at completion):
+Callback queue -- repair, paid-service and complaint orders whose work is done (completed / confirmed /
+closed) and that have a callback deadline (`callback_due_at`: repairs and services the same day they are
+completed; complaints 3 days after the final reply), optionally of one kind:
 
 - `due`: not called back since the latest completion (`needs_callback`; a rework round needs a new call);
 - `overdue`: due and `callback_due_at` already passed;
@@ -268,12 +269,12 @@ def xlsx_filenames(month: str) -> tuple[str, str]:
 
 # -- callback queue ------------------------------------------------------------------------------------------
 
-def callback_queue(staff: Staff, status: str, page: int, per_page: int) -> dict:
+def callback_queue(staff: Staff, status: str, page: int, per_page: int, kind: str | None = None) -> dict:
     """A page of the callback queue with each order's latest callback."""
     access.require(staff, "desk")
     now = utcnow()
     stmt = select(WorkOrder).where(
-        WorkOrder.community_id == staff.community_id, WorkOrder.kind.in_(CALLBACK_KINDS),
+        WorkOrder.community_id == staff.community_id, WorkOrder.kind.in_([kind] if kind else CALLBACK_KINDS),
         WorkOrder.status.in_(DONE), WorkOrder.callback_due_at.is_not(None))
     if status == "done":
         stmt = stmt.where(WorkOrder.needs_callback.is_(False), WorkOrder.callback_at.is_not(None))

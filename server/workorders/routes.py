@@ -297,7 +297,7 @@ def cancel_desk_order(data, order_id):
 @desk_blp.response(201, CallbackOut)
 @desk_blp.doc(security=BEARER)
 def record_callback(data, order_id):
-    """记录电话回访：满意 / 不满意（不满意即免费返工）"""
+    """记录电话回访：满意 / 不满意（不满意即免费返工；投诉则重新打开，由经理处理）"""
     staff = require_staff()
     order = access.staff_order(staff, order_id)
     callback = lifecycle.record_callback(staff, order, data["result"], data["note"])

@@ -8,6 +8,7 @@ from ..accounts import rules as account_rules
 from ..money import OFFLINE_METHODS, PAYMENT_METHODS
 from ..schemas import LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from . import rules, states
+from .reports import CALLBACK_KINDS, CALLBACK_STATUSES
 
 Photos = ma.fields.List(ma.fields.Integer(strict=True), load_default=list, validate=validate.Length(max=9),
                         metadata={"description": "POST /api/v1/uploads 返回的图片 id，最多 9 张"})
@@ -279,6 +280,14 @@ class CompleteIn(ma.Schema):
 class AssignIn(ma.Schema):
     assignee_id = ma.fields.Integer(required=True, strict=True)
     appointment_at = LocalDateTime(allow_none=True, load_default=None)
+
+
+class CallbackArgs(PageArgs):
+    """The callback queue's filters (definitions: reports.py)."""
+    status = ma.fields.String(load_default="due", validate=validate.OneOf(list(CALLBACK_STATUSES)),
+                              metadata={"description": "due 待回访（默认）| overdue 已超时 | done 已回访"})
+    kind = ma.fields.String(load_default=None, validate=validate.OneOf(list(CALLBACK_KINDS)),
+                            metadata={"description": "repair 报修 | service 有偿服务 | complaint 投诉；省略：全部"})
 
 
 class CallbackIn(ma.Schema):

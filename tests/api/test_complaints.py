@@ -259,3 +259,46 @@ def test_followup_due_within_3_days_then_overdue(app, client, zhangsan, login, r
         assert [b.clock for b in db.session.query(SlaBreach)] == ["callback"]
     queue = client.get("/api/v1/staff/callbacks?status=overdue", headers=login("demo-reception")).get_json()
     assert [i["number"] for i in queue["items"]] == [done["number"]]
+
+
+def test_the_followup_callback_is_in_the_queue_and_unsatisfied_reopens_it_with_the_manager(
+        app, client, zhangsan, login, run_jobs, sandbox):
+    client.post("/api/v1/me/subscriptions", headers=zhangsan.headers, json={"accepted": ["tpl-order-status"] * 5})
+    reception = login("demo-reception")
+    first, second = complain(client, zhangsan.headers), complain(client, zhangsan.headers, "parking", "车位被占")
+    run_jobs()
+    handled = desk(client, reception, first["id"], "replies", {"content": "已协调停工", "final": True})
+    desk(client, reception, second["id"], "replies", {"content": "已挪车", "final": True})
+
+    def queue(query=""):
+        res = client.get(f"/api/v1/staff/callbacks{query}", headers=reception)
+        assert res.status_code == 200, res.get_json()
+        return res.get_json()["items"]
+
+    due = queue()
+    assert [i["id"] for i in due] == [first["id"], second["id"]]
+    assert due[0]["kind"] == "complaint" and due[0]["kind_label"] == "投诉" and due[0]["overdue"] is False
+    assert due[0]["callback_due_at"] == handled["deadlines"]["callback_due_at"]  # 3 days after the final reply
+    assert [i["id"] for i in queue("?kind=complaint")] == [first["id"], second["id"]]
+    assert queue("?kind=repair") == []
+    assert client.get("/api/v1/staff/callbacks?kind=party", headers=reception).status_code == 422
+
+    desk(client, reception, second["id"], "callback", {"result": "satisfied", "note": "业主满意"}, status=201)
+    done = queue("?status=done&kind=complaint")
+    assert [i["id"] for i in done] == [second["id"]] and done[0]["last_callback"]["result_label"] == "满意"
+
+    reopened = desk(client, reception, first["id"], "callback", {"result": "unsatisfied", "note": "还是很吵"},
+                    status=201)
+    assert reopened["result_label"] == "不满意"
+    row = order(app, first["id"])
+    assert row.status == "submitted" and row.important is True and row.rework_count == 1
+    assert row.needs_callback is True and row.callback_due_at is None  # called back again once handled again
+    assert [i["id"] for i in queue()] == []
+    run_jobs()
+    with app.app_context():
+        assert db.session.get(Staff, order(app, first["id"]).assignee_id).role == "manager"
+    told = [(m["data"]["phrase3"]["value"], m["data"]["thing4"]["value"])
+            for m in sandbox.messages(template_id="tpl-order-status")]
+    assert ("重新处理", "服务中心经理将亲自跟进") in told
+    timeline = client.get(f"/api/v1/staff/work-orders/{first['id']}", headers=reception).get_json()["timeline"]
+    assert "回访不满意（还是很吵），重新打开，由经理处理" in [e["note"] for e in timeline]

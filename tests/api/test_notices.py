@@ -56,7 +56,7 @@ def test_publish_to_the_whole_community(app, client, reception):
     assert body["scope"] is None and body["scope_label"] == "全体住户"
     assert body["summary"] == "11 月 26 日 8:00-12:00 全小区停电检修。 请做好准备。"
     assert body["published_by"]["name"] == "刘芳" and body["published_at"].endswith("+08:00")
-    assert body["affected"] == {"houses": 72, "households": 3, "owners": 2}
+    assert body["affected"] == {"houses": 72, "households": 3, "owners": 2, "with_consent": 0}
     assert body["push"]["recipients"] == 2 and body["push"]["sent"] == 0 and body["push"]["fanned_out_at"] is None
     assert body["common_problem_id"] is None
     with app.app_context():  # one job for the whole push, whatever the number of owners
@@ -70,7 +70,7 @@ def test_publish_to_some_buildings(app, client, reception):
     resident(app, "owner-c", "3", unit="2", room="602")
     body = publish(client, reception, **WATER_CUT)
     assert body["scope"] == {"buildings": ["3"]} and body["scope_label"] == "3栋"
-    assert body["affected"] == {"houses": 24, "households": 1, "owners": 1}
+    assert body["affected"] == {"houses": 24, "households": 1, "owners": 1, "with_consent": 0}
     assert body["starts_at"] == "2026-11-25T09:00:00+08:00" and body["ends_at"] == "2026-11-25T17:00:00+08:00"
     both = publish(client, reception, scope={"buildings": ["1", "3", "1"]})
     assert both["scope"] == {"buildings": ["1", "3"]} and both["affected"]["houses"] == 48
@@ -199,3 +199,69 @@ def test_read_state_unread_count_and_read_all(app, client, login, reception):
     assert client.get(OWNER, headers=login("owner-3b")).get_json()["unread_count"] == 3
     publish(client, reception, title="新通知")
     assert client.get(OWNER, headers=owner).get_json()["unread_count"] == 1
+
+
+def consent(app, owner_id: int, credits: int = 1) -> None:
+    from server.wechat.models import SubscribeCredit
+
+    with app.app_context():
+        db.session.add(SubscribeCredit(owner_id=owner_id, template_id="tpl-notice", credits=credits))
+        db.session.commit()
+
+
+def test_preview_shows_the_message_as_wechat_will_and_whom_it_reaches(app, client, login, reception):
+    consent(app, resident(app, "owner-1a", "1"))
+    resident(app, "owner-1b", "1", room="102")  # bound, no consent: skipped when pushed
+    consent(app, resident(app, "owner-2", "2", room="201"))
+    body = {**WATER_CUT, "title": "1 号楼二次供水水箱清洗，全天停水的通知（请提前储水）",
+            "content": "因二次供水水箱年度清洗消毒，1 号楼 11 月 25 日 9:00-17:00 停水。\n给您带来不便，敬请谅解。",
+            "scope": {"buildings": ["1"]}}
+    res = client.post(f"{STAFF}/preview", headers=reception, json=body)
+    assert res.status_code == 200, res.get_json()
+    preview = res.get_json()
+    assert preview["kind_label"] == "停水通知" and preview["scope_label"] == "1栋"
+    assert preview["title"] == body["title"] and preview["content"] == body["content"]
+    assert preview["starts_at"] == "2026-11-25T09:00:00+08:00" and preview["published_at"].endswith("+08:00")
+    assert preview["affected"] == {"houses": 24, "households": 2, "owners": 2, "with_consent": 1}
+    message = preview["message"]
+    assert message["template"] == "物业通知" and message["page"] == "pages/notices/detail"
+    fields = {f["key"]: (f["label"], f["value"]) for f in message["fields"]}
+    assert fields["thing1"] == ("标题", "1 号楼二次供水水箱清洗，全天停水的通…")  # WeChat's 20 characters
+    assert fields["thing2"] == ("摘要", "因二次供水水箱年度清洗消毒，1 号楼 …")
+    assert fields["time3"][0] == "发布时间" and len(fields["time3"][1]) == len("2026-11-25 09:00")
+    assert all(len(f["value"]) <= 20 for f in message["fields"])
+    with app.app_context():  # nothing published, nothing queued
+        assert db.session.scalar(select(Notice)) is None and db.session.scalar(select(OutboxJob)) is None
+
+    everyone = client.post(f"{STAFF}/preview", headers=reception, json={"title": "通知", "content": "内容"})
+    assert everyone.get_json()["affected"] == {"houses": 72, "households": 3, "owners": 3, "with_consent": 2}
+    assert everyone.get_json()["scope_label"] == "全体住户"
+    # The same validation as publishing, the same people may do it.
+    res = client.post(f"{STAFF}/preview", headers=reception, json={**body, "title": " ", "scope": {"buildings": ["7"]}})
+    assert res.status_code == 422 and set(res.get_json()["error"]["fields"]) == {"title"}
+    res = client.post(f"{STAFF}/preview", headers=reception, json={**body, "scope": {"buildings": ["7"]}})
+    assert res.status_code == 422 and res.get_json()["error"]["fields"] == {"scope.buildings": ["未知的楼栋：7"]}
+    assert client.post(f"{STAFF}/preview", headers=login("demo-eng-1"), json=body).status_code == 403
+
+
+def test_staff_see_how_many_read_a_notice(app, client, login, reception):
+    resident(app, "owner-1", "1")
+    resident(app, "owner-1-family", "1")  # the same house: one household
+    resident(app, "owner-2", "2", room="201")
+    consent(app, resident(app, "owner-3", "3", unit="2", room="602"))
+    resident(app, "owner-3", "1", room="102")  # also bound in building 1
+    water = publish(client, reception, **{**WATER_CUT, "scope": {"buildings": ["1"]}})
+    whole = publish(client, reception, title="全小区")
+    assert water["reads"] == {"owners": 0, "households": 0}
+    for openid in ("owner-1", "owner-1-family", "owner-3"):
+        assert client.get(f"{OWNER}/{water['id']}", headers=login(openid)).status_code == 200
+    client.get(f"{OWNER}/{whole['id']}", headers=login("owner-2"))
+
+    detail = client.get(f"{STAFF}/{water['id']}", headers=reception).get_json()
+    # owner-3 read it as a resident of 1-1-102 (their 3-2-602 is not in its scope)
+    assert detail["reads"] == {"owners": 3, "households": 2}
+    assert detail["affected"] == {"houses": 24, "households": 2, "owners": 3, "with_consent": 1}
+    page = client.get(STAFF, headers=reception).get_json()
+    assert [(n["id"], n["reads"]) for n in page["items"]] == [
+        (whole["id"], {"owners": 1, "households": 1}), (water["id"], {"owners": 3, "households": 2})]
+    assert "affected" not in page["items"][0]

@@ -24,7 +24,6 @@ DEMO_PASSWORD = "demo12345"
 RECEPTION, CASHIER, MANAGER, ENG_LEAD = "13900000001", "13900000002", "13900000003", "13900000004"
 OTHER_MANAGER = "13700000001"  # the manager of the second community of the `demo` fixture
 
-pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +90,11 @@ class Desk:
         self.page.fill("input[name=phone]", phone)
         self.page.fill("input[name=password]", password)
         self.page.click("button[type=submit]")
+
+    def open(self, menu: str) -> None:
+        """Go to a page through its entry in the side menu, as staff do, and wait for its heading."""
+        self.page.click(f"nav.side >> text={menu}")
+        self.page.wait_for_selector(f"main h1:has-text('{menu}')")
 
     def shot(self, name: str) -> Path:
         path = SHOTS / f"{re.sub(r'[^0-9A-Za-z_-]', '_', name)}.png"

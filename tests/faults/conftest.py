@@ -19,7 +19,6 @@ from werkzeug.serving import make_server
 
 from tests.conftest import ROOT, TEST_DB_URL, free_port, test_config
 
-pytestmark = pytest.mark.faults
 FAST = {"OUTBOX_SWEEP_SECONDS": "2", "OUTBOX_BACKOFF": "2,4,8,15", "OUTBOX_STALE_SECONDS": "5",
         "WECHAT_TIMEOUT": "3", "WECHAT_RETRIES": "1"}
 

@@ -234,3 +234,21 @@ def test_overdue_reminder_fires_once(app, client, desk, login, clock, run_jobs, 
     client.post(f"{PROBLEMS}/{first['id']}/notice", headers=manager, json={"title": "答复", "content": "已处理"})
     clock.shift(days=30)
     assert feedback_jobs.remind_overdue_problems() == 0
+
+
+def test_an_open_problem_offers_a_draft_of_its_answer(app, client, desk, login):
+    three_noise_complaints(app, client, desk)
+    manager = login("demo-manager")
+    [problem] = problems(client, manager)
+    detail = client.get(f"{PROBLEMS}/{problem['id']}", headers=manager).get_json()
+    draft = detail["notice_draft"]
+    assert draft["kind"] == "common_problem" and draft["scope"] == {"buildings": ["1"]}
+    assert draft["title"] == "关于1栋噪音问题的答复"
+    assert draft["content"].startswith("近期1栋多位业主反映噪音方面的问题（共 3 件投诉）")
+    assert "二、处理措施：" in draft["content"]
+    # The draft is a valid notice as it stands.
+    res = client.post(f"{PROBLEMS}/{problem['id']}/notice", headers=manager, json=draft)
+    assert res.status_code == 200, res.get_json()
+    answered = res.get_json()
+    assert answered["notice_draft"] is None and answered["notice"]["scope_label"] == "1栋"
+    assert answered["notice"]["title"] == "关于1栋噪音问题的答复"

@@ -97,3 +97,17 @@ def test_receptionist_collects_fees_only_where_the_community_allows():
 
     assert "collect_fees" not in permissions("receptionist", "service_center")
     assert "collect_fees" in permissions("receptionist", "service_center", reception_collects_fees=True)
+
+
+def test_what_staff_type_to_find_a_house():
+    from server.accounts.rules import HouseQuery, parse_house_query as parse
+
+    assert parse("1-1-101") == parse("1栋1单元101") == parse(" 1 1 101 ") == parse("1号楼1单元101室") == \
+        HouseQuery(building="1", unit="1", room="101")
+    assert parse("1-101") == HouseQuery(building="1", room="101")
+    assert parse("1-1") == HouseQuery(building="1", unit="1")
+    assert parse("101") == HouseQuery(room="101")
+    assert parse("1栋") == HouseQuery(building="1")
+    assert parse("13800000001") == HouseQuery(phone="13800000001") and parse("00001") == HouseQuery(phone="00001")
+    assert parse("张 三") == HouseQuery(name="张三")
+    assert parse("") is None and parse("  ") is None and parse("-") is None
