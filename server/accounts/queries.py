@@ -1,5 +1,5 @@
 """Reads about who lives where that several domains need (one home each): an owner's approved houses, a
-house's approved owners."""
+house's approved owners; and a community's staff."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, select
 
 from ..extensions import db
-from .models import HouseMembership, Owner, RosterEntry
+from .models import HouseMembership, Owner, RosterEntry, Staff
 
 APPROVED = HouseMembership.status == "approved"
 
@@ -36,3 +36,13 @@ def roster_of(house_ids: Iterable[int]) -> dict[int, list[RosterEntry]]:
         for entry in sorted(rows, key=lambda e: (order.get(e.role, 3), e.id)):
             out[entry.house_id].append(entry)
     return out
+
+
+def community_staff(community_id: int, department: str | None = None, on_duty: bool | None = None) -> Select:
+    """A community's staff by department (the staff list, the desk's "about whom" of a complaint)."""
+    stmt = select(Staff).where(Staff.community_id == community_id).order_by(Staff.department, Staff.id)
+    if department is not None:
+        stmt = stmt.where(Staff.department == department)
+    if on_duty is not None:
+        stmt = stmt.where(Staff.on_duty.is_(on_duty))
+    return stmt

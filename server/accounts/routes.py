@@ -2,15 +2,13 @@
 Routes parse, call one service, commit, dump."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..api import BEARER, blueprint
 from ..auth.access import requires
 from ..auth.services import current_identity, require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
 from . import services
-from .models import Staff
+from .queries import community_staff
 from .schemas import (
     BindIn, BindingArgs, BindingOut, BindingPage, MeOut, MemberIn, MembersOut, MembershipOut, InvitationOut,
     OaBindingOut, OwnerOut, PhoneIn, RejectIn, StaffArgs, StaffCreateIn, StaffOut, StaffUpdateIn,
@@ -159,12 +157,7 @@ def reject_binding(data, membership_id):
 @staff_blp.doc(security=BEARER)
 def list_staff(args):
     """本小区员工（可按部门、在岗筛选）"""
-    actor = require_staff()
-    stmt = select(Staff).where(Staff.community_id == actor.community_id).order_by(Staff.department, Staff.id)
-    if "department" in args:
-        stmt = stmt.where(Staff.department == args["department"])
-    if "on_duty" in args:
-        stmt = stmt.where(Staff.on_duty.is_(args["on_duty"]))
+    stmt = community_staff(require_staff().community_id, args.get("department"), args.get("on_duty"))
     return db.session.scalars(stmt).all()
 
 
