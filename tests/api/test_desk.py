@@ -184,3 +184,20 @@ def test_the_days_calls_and_visits(app, client, login, zhangsan):
     assert calls[1]["received_by"]["name"] == "刘芳" and calls[1]["house"]["label"] == "1栋1单元101"
     assert client.get("/api/v1/staff/calls", headers=reception, query_string={"date": "2020-01-01"}).get_json() == []
     assert client.get("/api/v1/staff/calls", headers=login("demo-eng-lead")).status_code == 403
+
+
+def test_the_desk_registers_a_complaint_about_a_staff_member(app, client, login, demo):
+    from server.accounts.models import Staff
+
+    with app.app_context():
+        cleaner = db.session.scalar(select(Staff.id).where(Staff.mp_openid == "demo-clean-1"))
+        outsider = db.session.scalar(select(Staff.id).where(Staff.mp_openid == "other-manager"))
+    body = {"kind": "complaint", "house_id": house_id(app, "3", "2", "602"), "category": "service_attitude",
+            "description": "保洁员态度生硬", "channel": "visit", "written": True, "about_staff_id": cleaner,
+            "contact_name": "赵六", "contact_phone": "13800000004"}
+    res = client.post("/api/v1/staff/work-orders", headers=login("demo-reception"), json=body)
+    assert res.status_code == 201, res.get_json()
+    assert (res.get_json()["about_staff_name"], res.get_json()["written"]) == ("冯阿姨", True)
+    res = client.post("/api/v1/staff/work-orders", headers=login("demo-reception"),
+                      json={**body, "about_staff_id": outsider})
+    assert res.status_code == 422 and res.get_json()["error"]["fields"] == {"about_staff_id": ["员工不存在"]}
