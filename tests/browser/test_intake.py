@@ -4,14 +4,36 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import requests
+from sqlalchemy import func, or_, select
 
-from tests.browser.conftest import MANAGER, RECEPTION, wait_for
+from tests.browser.conftest import CASHIER, MANAGER, RECEPTION, wait_for
 
 # One pixel of PNG: a photo for the complaint.
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
                     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
 HUMAN = 60  # ms between keys: a quick typist, not a machine
+
+
+@pytest.fixture(autouse=True)
+def settled(app):
+    """After each test, wait until the worker has done the jobs the test caused: emptying the tables while
+    it still dispatches would deadlock with it."""
+    yield
+    from server.extensions import db
+    from server.outbox import OutboxJob
+    from server.timeutil import utcnow
+
+    def idle() -> bool:
+        with app.app_context():
+            busy = db.session.scalar(select(func.count()).select_from(OutboxJob).where(or_(
+                OutboxJob.status == "running",
+                (OutboxJob.status == "pending") & (OutboxJob.available_at <= utcnow()))))
+            db.session.remove()
+        return busy == 0
+
+    wait_for(idle)
 
 
 def open_intake(d, phone: str = RECEPTION):
@@ -226,3 +248,12 @@ def test_a_bad_submission_shows_chinese_field_errors(desk):
     page.fill("[name=answer]", "答")
     page.click("button:has-text('登记')")
     page.wait_for_selector("#done")
+
+
+def test_only_the_desk_registers_calls(desk):
+    d = desk()
+    d.sign_in(CASHIER)
+    d.page.wait_for_selector("h1:has-text('工作台')")
+    assert d.page.locator("nav.side >> text=来电来访登记").count() == 0
+    response = d.go("/admin/intake")
+    assert response.status == 403 and "只有服务中心接待员或经理可以办理" in d.page.inner_text("main")

@@ -125,6 +125,11 @@
     if (input) input.focus()
   })
 
+  // Suggestions that arrive after a house was picked (the request left before) are not shown.
+  document.addEventListener('htmx:beforeSwap', function (event) {
+    if (event.detail.target === suggestions() && field('house_id').value) event.detail.shouldSwap = false
+  })
+
   document.addEventListener('htmx:afterSwap', function (event) {
     if (event.target === suggestions()) {
       search().setAttribute('aria-expanded', suggestions().querySelector('[data-pick]') ? 'true' : 'false')
