@@ -37,9 +37,10 @@ def live_server(app):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def worker_process(app, sandbox_server):
-    """`python -m jobs.worker`, as `make run` starts it, configured like the test app."""
+    """`python -m jobs.worker`, as `make run` starts it, configured like the test app. Stopped when the
+    browser tests are done: left running, it would take the jobs later tests run themselves (run_jobs)."""
     cfg = app.config
     env = dict(os.environ, PYTHONUNBUFFERED="1", WUYE_ENV="test", WUYE_DATABASE_URL=TEST_DB_URL,
                WUYE_REDIS_URL=TEST_REDIS_URL, WUYE_SECRET_KEY=cfg["SECRET_KEY"],
