@@ -67,6 +67,7 @@ def _init_database(app: Flask) -> None:
     from .billing import models as _billing  # noqa: F401
     from .notices import models as _notices  # noqa: F401
     from .feedback import models as _feedback  # noqa: F401
+    from .desk import models as _desk  # noqa: F401
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite"):
@@ -107,6 +108,7 @@ def _register_api(app: Flask) -> None:
     from .billing.handover_routes import BLUEPRINTS as handover_blueprints
     from .notices.routes import BLUEPRINTS as notice_blueprints
     from .feedback.routes import BLUEPRINTS as feedback_blueprints
+    from .desk.routes import BLUEPRINTS as desk_blueprints
 
     import swagger_ui_bundle
     from flask import send_from_directory
@@ -121,7 +123,7 @@ def _register_api(app: Flask) -> None:
     api = Api(app)
     for blp in (health_blp, auth_blp, me, subs, staff_blp, audit, official, uploads_blp, *workorder_blueprints,
                 *office_blueprints, *billing_blueprints, *billing_report_blueprints, *billing_staff_blueprints,
-                *handover_blueprints, *notice_blueprints, *feedback_blueprints):
+                *handover_blueprints, *notice_blueprints, *feedback_blueprints, *desk_blueprints):
         api.register_blueprint(blp)
     errors.register_error_handlers(app)
     app.extensions["api"] = api

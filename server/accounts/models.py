@@ -78,7 +78,13 @@ class RosterEntry(db.Model):
     """Who the property company knows lives in a house (业主档案), from the roster import or added by
     an approved owner for family and tenants. A binding request that matches an entry is approved at once."""
     __tablename__ = "roster_entries"
-    __table_args__ = (UniqueConstraint("house_id", "phone"),)
+    __table_args__ = (
+        UniqueConstraint("house_id", "phone"),
+        # The desk finds a caller by phone (exact or first digits) or by the first characters of a name:
+        # prefix searches (LIKE 'x%'), which PostgreSQL serves from a *_pattern_ops index.
+        Index("ix_roster_entries_phone", "phone", postgresql_ops={"phone": "varchar_pattern_ops"}),
+        Index("ix_roster_entries_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     house_id: Mapped[int] = mapped_column(ForeignKey("houses.id", ondelete="CASCADE"), index=True)
@@ -113,6 +119,9 @@ class HouseMembership(db.Model):
     __table_args__ = (
         UniqueConstraint("house_id", "owner_id"),
         Index("ix_house_memberships_status_house", "status", "house_id"),
+        # Caller search at the desk (see RosterEntry).
+        Index("ix_house_memberships_phone", "phone", postgresql_ops={"phone": "varchar_pattern_ops"}),
+        Index("ix_house_memberships_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

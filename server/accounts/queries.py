@@ -1,5 +1,5 @@
 """Reads about who lives where that several domains need (one home each): an owner's approved houses, a
-house's approved owners."""
+house's approved owners; and a community's staff."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -7,10 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy import Select, func, select
 
 from ..extensions import db
-from . import rules
-from .models import Building, House, HouseMembership, Owner, RosterEntry
-
-HOUSE_SUGGESTIONS = 10  # houses offered for what was typed
+from .models import Building, HouseMembership, Owner, RosterEntry, Staff
 
 APPROVED = HouseMembership.status == "approved"
 
@@ -47,27 +44,11 @@ def buildings_of(community_id: int) -> list[Building]:
                                    .order_by(func.length(Building.code), Building.code)))
 
 
-def find_houses(community_id: int, text: str, limit: int = HOUSE_SUGGESTIONS) -> list[dict]:
-    """Houses of a community matching what was typed (rules.parse_house_query: a house number, a room, part
-    of a registered phone or name), each with its registered residents, in building-unit-room order."""
-    query = rules.parse_house_query(text)
-    if query is None:
-        return []
-    stmt = (select(House).join(Building, Building.id == House.building_id)
-            .where(House.community_id == community_id))
-    if query.building:
-        stmt = stmt.where(Building.code == query.building)
-    if query.unit:
-        stmt = stmt.where(House.unit == query.unit)
-    if query.room:
-        stmt = stmt.where(House.room.startswith(query.room, autoescape=True))
-    if query.phone:
-        stmt = stmt.where(House.id.in_(select(RosterEntry.house_id).where(
-            RosterEntry.phone.contains(query.phone, autoescape=True))))
-    if query.name:
-        stmt = stmt.where(House.id.in_(select(RosterEntry.house_id).where(
-            func.replace(RosterEntry.name, " ", "").contains(query.name, autoescape=True))))
-    houses = db.session.scalars(stmt.order_by(func.length(Building.code), Building.code, House.unit,
-                                              func.length(House.room), House.room).limit(limit)).all()
-    residents = roster_of(h.id for h in houses)
-    return [{"house": h, "residents": residents[h.id]} for h in houses]
+def community_staff(community_id: int, department: str | None = None, on_duty: bool | None = None) -> Select:
+    """A community's staff by department (the staff list, the desk's "about whom" of a complaint)."""
+    stmt = select(Staff).where(Staff.community_id == community_id).order_by(Staff.department, Staff.id)
+    if department is not None:
+        stmt = stmt.where(Staff.department == department)
+    if on_duty is not None:
+        stmt = stmt.where(Staff.on_duty.is_(on_duty))
+    return stmt

@@ -2,17 +2,14 @@
 Routes parse, call one service, commit, dump."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from ..api import BEARER, blueprint
 from ..auth.access import requires
 from ..auth.services import current_identity, require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
 from . import queries, services
-from .models import Staff
 from .schemas import (
-    BindIn, BindingArgs, BindingOut, BindingPage, BuildingOut, HouseFoundOut, HouseSearchArgs, MeOut, MemberIn,
+    BindIn, BindingArgs, BindingOut, BindingPage, BuildingOut, MeOut, MemberIn,
     MembersOut, MembershipOut, InvitationOut, OaBindingOut, OwnerOut, PhoneIn, RejectIn, StaffArgs, StaffCreateIn,
     StaffOut, StaffUpdateIn,
 )
@@ -128,16 +125,6 @@ def list_buildings():
     return queries.buildings_of(require_staff().community_id)
 
 
-@staff_blp.get("/houses")
-@requires("desk", "surveys")
-@staff_blp.arguments(HouseSearchArgs, location="query")
-@staff_blp.response(200, HouseFoundOut(many=True))
-@staff_blp.doc(security=BEARER)
-def find_houses(args):
-    """查找房屋（最多 10 个）：按房号、手机号或住户姓名，附业主名册登记的住户（登记来电、满意度调查时选择房屋）"""
-    return queries.find_houses(require_staff().community_id, args["q"])
-
-
 @staff_blp.get("/bindings")
 @requires("review_bindings")
 @staff_blp.arguments(BindingArgs, location="query")
@@ -178,12 +165,7 @@ def reject_binding(data, membership_id):
 @staff_blp.doc(security=BEARER)
 def list_staff(args):
     """本小区员工（可按部门、在岗筛选）"""
-    actor = require_staff()
-    stmt = select(Staff).where(Staff.community_id == actor.community_id).order_by(Staff.department, Staff.id)
-    if "department" in args:
-        stmt = stmt.where(Staff.department == args["department"])
-    if "on_duty" in args:
-        stmt = stmt.where(Staff.on_duty.is_(args["on_duty"]))
+    stmt = queries.community_staff(require_staff().community_id, args.get("department"), args.get("on_duty"))
     return db.session.scalars(stmt).all()
 
 

@@ -42,6 +42,8 @@ def _p(roles: str, refusal: str, **flags: bool) -> Permission:
 # so the mini-program and the admin page offer only what will work) all read.
 PERMISSIONS: dict[str, Permission] = {
     "review_bindings": _p("receptionist manager", "只有接待员和经理可以审核房屋绑定"),
+    # find a house by its number, a resident's name or phone (calls, surveys, fees at the desk)
+    "find_houses": _p("receptionist cashier manager", "只有服务中心员工可以查找房屋", finance=True),
     # register, cancel and call back work orders; answer complaints as the first receiver (首问责任人)
     "desk": _p("receptionist manager", "只有服务中心接待员或经理可以办理"),
     "assign": _p("receptionist manager supervisor", "只有接待员、经理和本部门主管可以派单", department=True),
@@ -96,46 +98,6 @@ def permissions(role: str, department: str, reception_collects_fees: bool = Fals
 
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-
-
-@dataclass(frozen=True)
-class HouseQuery:
-    """What a member of staff typed to find a house: its parts, a room, a phone or a resident's name."""
-    building: str | None = None
-    unit: str | None = None
-    room: str | None = None  # the start of the room number, so typing "1-1-1" already offers 101, 102
-    phone: str | None = None  # digits anywhere in a registered phone number
-    name: str | None = None  # part of a registered resident's name
-
-
-_HOUSE_MARKS = re.compile(r"号楼|栋|幢|单元|室|号")
-_BUILDING_MARK = re.compile(r"号楼|栋|幢")
-_HOUSE_PARTS = re.compile(r"[0-9A-Za-z]+")
-
-
-def parse_house_query(text: str) -> HouseQuery | None:
-    """"1-1-101", "1栋1单元101", "1 1 101": building, unit, room; "1-101": building and room ("1-1": building
-    and unit); "101": a room in any building; "1栋": a building; five digits or more: part of a phone;
-    Chinese: part of a name. None when nothing usable was typed."""
-    text = (text or "").strip()
-    words = _HOUSE_MARKS.sub(" ", text)
-    if re.search(r"[^\x00-\x7f]", words):  # Chinese left once the house words are gone: a name
-        name = normalize_name(words)
-        return HouseQuery(name=name) if name else None
-    parts = _HOUSE_PARTS.findall(words)
-    if not parts:
-        return None
-    if len(parts) == 1:
-        if _BUILDING_MARK.search(text):
-            return HouseQuery(building=parts[0])
-        if parts[0].isdigit() and len(parts[0]) >= 5:
-            return HouseQuery(phone=parts[0])
-        return HouseQuery(room=parts[0])
-    if len(parts) == 2:
-        if len(parts[1]) >= 3:
-            return HouseQuery(building=parts[0], room=parts[1])
-        return HouseQuery(building=parts[0], unit=parts[1])
-    return HouseQuery(building=parts[0], unit=parts[1], room=parts[2])
 
 
 def valid_phone(phone: str) -> bool:

@@ -175,22 +175,3 @@ class BuildingOut(ma.Schema):
     name = ma.fields.String()
 
 
-class HouseSearchArgs(ma.Schema):
-    q = Text(50, required=True, min_length=1, metadata={
-        "description": "房号（1-1-101、1栋1单元101、1-101、101）、手机号（至少 5 位）或住户姓名"})
-
-
-class ResidentOut(ma.Schema):
-    name = ma.fields.String()
-    phone = ma.fields.String()
-    role = ma.fields.String()
-    role_label = ma.fields.Function(lambda e: rules.MEMBER_ROLES.get(e.role, e.role))
-
-
-class HouseFoundOut(ma.Schema):
-    id = ma.fields.Integer(attribute="house.id")
-    label = ma.fields.String(attribute="house.label")
-    building = ma.fields.Function(lambda f: f["house"].building.code)
-    unit = ma.fields.String(attribute="house.unit")
-    room = ma.fields.String(attribute="house.room")
-    residents = ma.fields.List(ma.fields.Nested(ResidentOut), metadata={"description": "业主名册登记的住户"})

@@ -27,6 +27,12 @@ def bookable_items(community: Community) -> list[ServiceItem]:
         .order_by(ServiceCategory.sort, ServiceCategory.id, ServiceItem.sort, ServiceItem.id)))
 
 
+def bookable_item(community_id: int, item_id: int) -> ServiceItem | None:
+    """The community's active item of that id (what a booking and its quote may name), else None."""
+    item = db.session.get(ServiceItem, item_id) if access.valid_id(item_id) else None
+    return item if item is not None and item.community_id == community_id and item.active else None
+
+
 def materials(community_id: int, include_inactive: bool = False) -> list[Material]:
     stmt = select(Material).where(Material.community_id == community_id).order_by(Material.id)
     if not include_inactive:

@@ -14,10 +14,10 @@ from ..errors import ValidationFailed
 from ..extensions import db
 from ..timeutil import as_utc, local_today, utcnow
 from ..uploads import services as uploads
-from . import rules, sla
+from . import catalog, rules, sla
 from .calendar import calendar_for
 from .events import Actor, add_event
-from .models import OrderCounter, ServiceItem, WorkOrder
+from .models import OrderCounter, WorkOrder
 from .notify import alert, emergency_responders, receptionists_on_duty, supervisors
 
 
@@ -67,8 +67,8 @@ def _create(house: House, data: dict, *, channel: str, owner: Owner | None, rece
     if kind == "complaint":
         _setup_complaint(order, data, cal, now)
     elif kind == "service":
-        item = db.session.get(ServiceItem, data["service_item_id"])
-        if item is None or item.community_id != community.id or not item.active:
+        item = catalog.bookable_item(community.id, data["service_item_id"])
+        if item is None:
             raise ValidationFailed("该服务不在本小区的服务范围内", fields={"service_item_id": ["服务项目不存在或已下架"]})
         order.service_item, order.quantity = item, data.get("quantity", 1)
         order.department, order.skill, order.category = item.department, item.skill, f"item:{item.id}"
@@ -111,7 +111,7 @@ def _setup_complaint(order: WorkOrder, data: dict, cal: sla.Calendar, now: datet
     order.about_staff_name = data.get("about_staff_name") or None
     if data.get("about_staff_id"):
         about = db.session.get(Staff, data["about_staff_id"])
-        if about is None or about.community_id != order.community_id:
+        if about is None or about.community_id != order.community.id:  # not flushed yet: no community_id
             raise ValidationFailed("员工不存在", fields={"about_staff_id": ["员工不存在"]})
         order.about_staff_id, order.about_staff_name = about.id, about.name
     order.handler_due_at = sla.complaint_handler_due(now, cal, emergency=order.emergency)

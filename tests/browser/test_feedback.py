@@ -7,8 +7,8 @@ from tests.browser.conftest import MANAGER, RECEPTION, wait_for
 
 
 def _house(client, headers, q):
-    [found] = client.get("/api/v1/staff/houses", headers=headers, query_string={"q": q}).get_json()
-    return found["id"]
+    [found] = client.get("/api/v1/staff/houses/search", headers=headers, query_string={"q": q}).get_json()
+    return found["house"]["id"]
 
 
 def test_recording_a_survey_and_answering_its_opinion(desk, client, login, demo):
@@ -29,7 +29,7 @@ def test_recording_a_survey_and_answering_its_opinion(desk, client, login, demo)
     d.page.keyboard.type("1-1-10")
     pick = d.page.locator("#house-suggestions button:has-text('1栋1单元101')")
     pick.wait_for()
-    assert "张三 13800000001" in pick.inner_text()
+    assert "张三（业主） 13800000001" in pick.inner_text()
     d.page.keyboard.press("ArrowDown")  # into the suggestions, then pick with Enter
     d.page.keyboard.press("Enter")
     assert form.locator("input[name=q]").input_value() == "1栋1单元101"

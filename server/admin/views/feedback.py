@@ -1,12 +1,11 @@
 """满意度调查 and 常见问题: monthly surveys (20 households a month) and answers to every opinion; common
-problems answered by a notice. Also the house picker the survey form (and any desk form) uses."""
+problems answered by a notice."""
 from __future__ import annotations
 
 from flask import current_app, g, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
-from ...accounts.queries import buildings_of, find_houses
-from ...accounts.schemas import HouseSearchArgs
+from ...accounts.queries import buildings_of
 from ...errors import AppError, ValidationFailed
 from ...extensions import db
 from ...feedback import metrics, services
@@ -19,19 +18,6 @@ from ...workorders import states
 from .. import forms
 from ..blueprint import bp, page
 from .notices import notice_form_context
-
-# -- the house picker ----------------------------------------------------------------------------------------
-
-
-@bp.get("/houses/suggest")
-@page("desk", "surveys")
-def house_suggestions():
-    """Suggestions for a house search box (`q`): buttons that fill the hidden field named by `pick`."""
-    try:
-        found = find_houses(g.staff.community_id, forms.query_args(HouseSearchArgs(), request.args)["q"])
-    except ValidationFailed:
-        found = None  # nothing typed yet
-    return render_template("admin/_house_suggestions.html", found=found, pick=request.args.get("pick", "house_id"))
 
 
 # -- surveys ---------------------------------------------------------------------------------------------
