@@ -44,6 +44,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .outbox import init_outbox
 
     init_outbox()
+    _connect_domains()
     _register_api(app)
 
     from .admin import init_admin
@@ -89,6 +90,14 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _connect_domains() -> None:
+    """Checks a lower domain needs from a higher one, which it may not import (tests/test_dependencies.py)."""
+    from .billing.services import order_in_online_payment
+    from .workorders.payments import register_online_payment_check
+
+    register_online_payment_check(order_in_online_payment)
 
 
 def _register_api(app: Flask) -> None:

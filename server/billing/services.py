@@ -147,11 +147,17 @@ def _order_items(owner: Owner, work_order_id: int | None) -> tuple[list[PaymentI
         raise Conflict("该工单没有待付的费用", code="not_payable")
     if due <= 0:
         raise Conflict("该工单已付清", code="already_paid")
-    live = db.session.scalar(select(Payment.id).join(PaymentItem).where(
-        PaymentItem.work_order_id == order.id, Payment.status == "pending", Payment.expires_at > utcnow()))
-    if live:
+    if order_in_online_payment(order.id):
         raise Conflict("该工单正在支付中，请完成或稍后再试", code="order_in_payment")
     return [PaymentItem(work_order_id=order.id, amount_fen=due)], order.community_id, f"有偿服务 {order.number}"
+
+
+def order_in_online_payment(order_id: int) -> bool:
+    """A live (pending, unexpired) online payment for this paid-service order exists. Work orders ask this
+    before the desk takes money for an order (registered in server/app.py)."""
+    return db.session.scalar(select(Payment.id).join(PaymentItem).where(
+        PaymentItem.work_order_id == order_id, Payment.status == "pending", Payment.expires_at > utcnow())
+        .limit(1)) is not None
 
 
 def pay_params(payment: Payment) -> dict | None:

@@ -233,6 +233,47 @@ def test_paid_service_order_is_payable_online(app, client, zhangsan, login, sand
                        json={"work_order_id": order["id"]}).get_json()["error"]["code"] == "already_paid"
 
 
+def desk_takes(client, headers, order_id, receipt_no, amount_fen=5000):
+    return client.post(f"/api/v1/staff/work-orders/{order_id}/payments", headers=headers,
+                       json={"method": "cash", "amount_fen": amount_fen, "receipt_no": receipt_no})
+
+
+def test_an_order_being_paid_online_is_not_taken_at_the_desk(app, client, zhangsan, login, sandbox, live,
+                                                              run_jobs):
+    """The owner starts paying on the phone, the desk is asked for cash, then WeChat Pay succeeds: paid once."""
+    order = book(client, zhangsan.headers)
+    run_jobs()
+    work_through(client, login("demo-eng-1"), order["id"])
+    payment = client.post("/api/v1/payments", headers=zhangsan.headers, json={"work_order_id": order["id"]}).get_json()
+    assert payment["status"] == "pending"
+    cashier = login("demo-cashier")
+    refused = desk_takes(client, cashier, order["id"], "R-DESK-1")
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "order_in_payment"
+    assert succeed(sandbox, payment).json()["status"] == 204
+    detail = client.get(f"/api/v1/work-orders/{order['id']}", headers=zhangsan.headers).get_json()
+    assert detail["paid_fen"] == 5000
+    with app.app_context():
+        assert db.session.query(Refund).count() == 0  # nothing paid twice, nothing to give back
+    assert desk_takes(client, cashier, order["id"], "R-DESK-2").get_json()["error"]["code"] == "overpaid"
+
+
+def test_the_desk_takes_an_order_once_the_online_attempt_is_cancelled_or_expired(app, client, zhangsan, login,
+                                                                                 sandbox, run_jobs, clock):
+    order = book(client, zhangsan.headers)
+    run_jobs()
+    work_through(client, login("demo-eng-1"), order["id"])
+    start = lambda: client.post("/api/v1/payments", headers=zhangsan.headers,  # noqa: E731
+                                json={"work_order_id": order["id"]}).get_json()
+    first = start()
+    cancelled = client.post(f"/api/v1/payments/{first['id']}/cancel", headers=zhangsan.headers).get_json()
+    assert cancelled["status"] == "closed"
+    second = start()
+    assert second["status"] == "pending"
+    clock.shift(minutes=16)  # the owner walked away: the attempt has expired (WeChat Pay no longer takes it)
+    res = desk_takes(client, login("demo-cashier"), order["id"], "R-DESK-3")
+    assert res.status_code == 201, res.get_json()
+
+
 def test_refund_requested_approved_and_sent(app, client, zhangsan, login, sandbox, live, run_jobs):
     bills = unpaid(client, zhangsan.headers)
     parking = next(b for b in bills if b["item"] == "车位租金")
