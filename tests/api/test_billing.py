@@ -172,6 +172,19 @@ def test_notifications_that_are_not_from_wechat(client, demo, live):
     assert forged.status_code == 400
 
 
+@pytest.mark.parametrize("serial", ["x", "5AFE0000000000000000000000000002", "PUB_KEY_ID_0000OTHER", ""])
+def test_a_notification_under_another_key_id_is_refused_without_calling_wechat_pay(client, demo, sandbox, serial):
+    """In public-key mode only our PAY_PUBLIC_KEY_ID verifies; any other serial is refused at once: no
+    certificate download per forged request (10 of them would otherwise be 10 calls to WeChat Pay)."""
+    sandbox.http.delete(sandbox.base + "sandbox/calls")
+    headers = {"Wechatpay-Timestamp": str(int(time.time())), "Wechatpay-Nonce": "n", "Wechatpay-Serial": serial,
+               "Wechatpay-Signature": "AAAA", "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048"}
+    for _ in range(10):
+        res = client.post("/api/v1/pay/notify", data=b'{"event_type": "TRANSACTION.SUCCESS"}', headers=headers)
+        assert res.status_code == 400 and res.get_json() == {"code": "FAIL", "message": "通知校验失败"}
+    assert sandbox.calls() == []
+
+
 def test_unknown_order_is_rejected(app, client, zhangsan, sandbox, live):
     """A genuine WeChat notification for an order we never made (e.g. another system's) changes nothing."""
     payment = pay(client, zhangsan.headers, [unpaid(client, zhangsan.headers)[0]["id"]])
