@@ -5,10 +5,10 @@ import os
 from typing import Any
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .extensions import db, init_redis, migrate
+from .proxies import TrustedProxies
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -27,9 +27,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             "bearerAuth": {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/login 返回的 token"},
         }}},
     )
-    if app.config["TRUSTED_PROXIES"]:
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    # X-Forwarded-* believed only from the proxies in TRUSTED_PROXIES (server/proxies.py).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
     app.json.ensure_ascii = False  # Chinese stays readable in responses (and smaller)
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from .proxies import parse_proxies
+
 PREFIX = "WUYE_"
 SANDBOX_BASE = "http://127.0.0.1:8090/"
 WECHAT_BASE = "https://api.weixin.qq.com/"
@@ -148,8 +150,10 @@ SETTINGS: list[Setting] = [
             "days.", int),
     Setting("DUNNING_MAX_REMINDERS", "6", "Reminders per bill at most (the one before the due date included); after "
             "that, staff phone, visit or write.", int),
-    Setting("TRUSTED_PROXIES", "1", "Number of reverse proxies in front of the API (for the client IP in "
-            "rate limits and logs).", int),
+    Setting("TRUSTED_PROXIES", "127.0.0.1,::1", "Addresses or networks of our reverse proxies, comma-separated "
+            "(e.g. 127.0.0.1,10.0.0.0/8; empty: none). X-Forwarded-For/-Proto/-Host are believed only from these "
+            "peers, walking back through trusted hops: the client IP of rate limits and sessions. Default: nginx "
+            "on the same host. Docker: add the compose network (e.g. 172.16.0.0/12).", parse_proxies),
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "Attempts of a background job before it is marked failed.", int),
     Setting("OUTBOX_BACKOFF", "10,30,60,300,900,1800,3600", "Seconds to wait before retry 1, 2, ... of a "
             "failed job (the last value repeats).", _int_list),
@@ -345,5 +349,8 @@ def redacted(cfg: dict) -> dict:
     out = {}
     for s in SETTINGS:
         value = cfg.get(s.name)
+        if isinstance(value, tuple) and all(isinstance(v, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+                                            for v in value):
+            value = ",".join(map(str, value))  # as it is written in the environment
         out[s.name] = "***" if s.secret and value else value
     return out
