@@ -94,9 +94,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 def _connect_domains() -> None:
     """Checks a lower domain needs from a higher one, which it may not import (tests/test_dependencies.py)."""
     from .billing.services import order_in_online_payment
+    from .uploads.services import register_visibility
+    from .workorders.access import PHOTO_RECORD, staff_sees_order
     from .workorders.payments import register_online_payment_check
 
     register_online_payment_check(order_in_online_payment)
+    register_visibility(PHOTO_RECORD, staff_sees_order)  # an order's photos: for those who see the order
 
 
 def _register_api(app: Flask) -> None:
