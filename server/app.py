@@ -69,11 +69,12 @@ def _init_database(app: Flask) -> None:
     from .feedback import models as _feedback  # noqa: F401
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # hide_parameters: SQLAlchemy's errors would quote the bound values (names, phone numbers) into logs.
     if uri.startswith("sqlite"):
         # Several processes (web, worker, cron) share the embedded database: wait for locks, use WAL.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}, "hide_parameters": True})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
                      render_as_batch=True, compare_type=True)
