@@ -46,6 +46,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _connect_domains()
     _register_api(app)
 
+    from .html_headers import init_html_headers
+
+    init_html_headers(app)  # CSP and anti-framing for HTML outside the admin page (which sets its own)
+
     from .admin import init_admin
 
     init_admin(app)
