@@ -27,7 +27,7 @@ _PRINT_HASH = base64.b64encode(hashlib.sha256(PRINT_HANDLER.encode()).digest()).
 DOCUMENT_CSP = (f"default-src 'none'; script-src 'unsafe-hashes' 'sha256-{_PRINT_HASH}'; style-src 'unsafe-inline'; "
                 "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 SWAGGER_ENDPOINT = "api-docs.openapi_swagger_ui"
-_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S)
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 
 
 def swagger_csp(html: str) -> str:

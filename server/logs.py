@@ -55,7 +55,7 @@ class SafeFormatter(logging.Formatter):
         finally:
             record.exc_text = None
 
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei) -> str:
         return safe_traceback(ei[1]) if ei and ei[1] is not None else ""
 
 

@@ -6,11 +6,10 @@ Revises: 0010_admin_sessions
 Create Date: 2026-12-08 10:00:00.000000
 
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0014_money_checks'
@@ -51,7 +50,7 @@ def upgrade():
         for upload_id in list(photos or []) + list(done or []):
             if isinstance(upload_id, int) and upload_id in known:
                 pairs.add((upload_id, order_id))
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     if pairs:
         op.bulk_insert(attachments, [{'upload_id': u, 'kind': 'work_order', 'record_id': o, 'created_at': now}
                                      for u, o in sorted(pairs)])

@@ -13,8 +13,8 @@ from ..errors import Conflict, ValidationFailed
 from ..extensions import db, locked
 from ..money import PAYMENT_METHODS
 from ..timeutil import utcnow
-from .models import OrderPayment, WorkOrder
 from .events import Actor, add_event
+from .models import OrderPayment, WorkOrder
 
 # Whether an online payment (WeChat Pay) for an order is under way. Online payments are billing's, a layer
 # above work orders (which never import it): billing's check is registered when the app starts

@@ -6,8 +6,8 @@ import pytest
 from server.auth import tokens
 from server.auth.models import AuthSession
 from server.extensions import db
-from server.timeutil import utcnow
 from server.proxies import parse_proxies
+from server.timeutil import utcnow
 from tests.conftest import bearer, test_config
 
 

@@ -275,7 +275,7 @@ def test_the_desk_takes_an_order_once_the_online_attempt_is_cancelled_or_expired
     order = book(client, zhangsan.headers)
     run_jobs()
     work_through(client, login("demo-eng-1"), order["id"])
-    start = lambda: client.post("/api/v1/payments", headers=zhangsan.headers,  # noqa: E731
+    start = lambda: client.post("/api/v1/payments", headers=zhangsan.headers,
                                 json={"work_order_id": order["id"]}).get_json()
     first = start()
     cancelled = client.post(f"/api/v1/payments/{first['id']}/cancel", headers=zhangsan.headers).get_json()

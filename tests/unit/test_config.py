@@ -6,13 +6,25 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from server.config import (
+    SANDBOX_BASE,
+    SECRET_MIN_BITS,
+    SETTINGS,
+    WECHAT_BASE,
+    ConfigError,
+    entropy_bits,
+    env_example,
+    load_config,
+    redacted,
+)
 from server.sandbox.pay_defaults import (
-    is_sandbox_key, MERCHANT_PRIVATE_KEY_PATH, MERCHANT_PUBLIC_KEY_PATH, PLATFORM_PRIVATE_KEY_PATH, PLATFORM_PUBLIC_KEY_PATH,
+    MERCHANT_PRIVATE_KEY_PATH,
+    MERCHANT_PUBLIC_KEY_PATH,
+    PLATFORM_PRIVATE_KEY_PATH,
+    PLATFORM_PUBLIC_KEY_PATH,
+    is_sandbox_key,
 )
 from server.wechat.templates import OFFICIAL, SUBSCRIBE
-from server.config import (
-    SANDBOX_BASE, SECRET_MIN_BITS, SETTINGS, WECHAT_BASE, ConfigError, entropy_bits, env_example, load_config, redacted,
-)
 
 ROOT = Path(__file__).resolve().parents[2]
 
