@@ -37,9 +37,11 @@ def live_server(app):
     server.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def worker_process(app, sandbox_server):
-    """`python -m jobs.worker`, as `make run` starts it, configured like the test app."""
+    """`python -m jobs.worker`, as `make run` starts it, configured like the test app. Per module, not per
+    session: left running, it would take the jobs of the tests that come after (tests/e2e runs its own
+    worker with run_jobs and expects to find them)."""
     cfg = app.config
     env = dict(os.environ, PYTHONUNBUFFERED="1", WUYE_ENV="test", WUYE_DATABASE_URL=TEST_DB_URL,
                WUYE_REDIS_URL=TEST_REDIS_URL, WUYE_SECRET_KEY=cfg["SECRET_KEY"],
