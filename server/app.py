@@ -5,10 +5,10 @@ import os
 from typing import Any
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import load_config
 from .extensions import db, init_redis, migrate
+from .proxies import TrustedProxies
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
@@ -27,9 +27,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             "bearerAuth": {"type": "http", "scheme": "bearer", "description": "POST /api/v1/auth/login 返回的 token"},
         }}},
     )
-    if app.config["TRUSTED_PROXIES"]:
-        n = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
+    # X-Forwarded-* believed only from the proxies in TRUSTED_PROXIES (server/proxies.py).
+    app.wsgi_app = TrustedProxies(app.wsgi_app, app.config)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
     app.json.ensure_ascii = False  # Chinese stays readable in responses (and smaller)
 
@@ -44,7 +43,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from .outbox import init_outbox
 
     init_outbox()
+    _connect_domains()
     _register_api(app)
+
+    from .html_headers import init_html_headers
+
+    init_html_headers(app)  # CSP and anti-framing for HTML outside the admin page (which sets its own)
 
     from .admin import init_admin
 
@@ -70,11 +74,12 @@ def _init_database(app: Flask) -> None:
     from .desk import models as _desk  # noqa: F401
 
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # hide_parameters: SQLAlchemy's errors would quote the bound values (names, phone numbers) into logs.
     if uri.startswith("sqlite"):
         # Several processes (web, worker, cron) share the embedded database: wait for locks, use WAL.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 30}, "hide_parameters": True})
     else:
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True})
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"pool_pre_ping": True, "hide_parameters": True})
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations"),
                      render_as_batch=True, compare_type=True)
@@ -90,6 +95,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _connect_domains() -> None:
+    """Checks a lower domain needs from a higher one, which it may not import (tests/test_dependencies.py)."""
+    from .billing.services import order_in_online_payment
+    from .uploads.services import register_visibility
+    from .workorders.access import PHOTO_RECORD, staff_sees_order
+    from .workorders.payments import register_online_payment_check
+
+    register_online_payment_check(order_in_online_payment)
+    register_visibility(PHOTO_RECORD, staff_sees_order)  # an order's photos: for those who see the order
 
 
 def _register_api(app: Flask) -> None:

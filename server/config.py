@@ -7,10 +7,19 @@ hosting platforms and docker-compose set) are honoured when the prefixed names a
 """
 from __future__ import annotations
 
+import ipaddress
 import json
+import math
 import os
+import re
+import socket
+import zlib
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Callable
+from urllib.parse import urlsplit
+
+from .proxies import parse_proxies
 
 PREFIX = "WUYE_"
 SANDBOX_BASE = "http://127.0.0.1:8090/"
@@ -56,10 +65,12 @@ class Setting:
 
 
 SETTINGS: list[Setting] = [
-    Setting("ENV", "development", "development | production | test. production refuses default secrets "
-            "and the sandbox as WeChat."),
-    Setting("SECRET_KEY", DEV_SECRET_KEY, "Signs owner and staff tokens. Long random string in production.",
-            secret=True),
+    Setting("ENV", "development", "development | production | test. production refuses default or weak "
+            "secrets, the sandbox's keys (in any encoding), and WeChat or WeChat Pay URLs that are not public "
+            "https addresses (localhost, loopback, private networks, *.local)."),
+    Setting("SECRET_KEY", DEV_SECRET_KEY, "Signs owner and staff tokens. Production refuses anything but a random "
+            "string of 32+ characters with an estimated 128+ bits of entropy (the smaller of length x the Shannon "
+            "entropy of its characters and its zlib-compressed size): openssl rand -hex 32.", secret=True),
     Setting("DATABASE_URL", "sqlite:///wuye.db", "SQLAlchemy URL. Production: "
             "postgresql+psycopg://user:pass@host:5432/wuye. Relative SQLite paths are under instance/.",
             alias="DATABASE_URL", secret=True),
@@ -139,8 +150,10 @@ SETTINGS: list[Setting] = [
             "days.", int),
     Setting("DUNNING_MAX_REMINDERS", "6", "Reminders per bill at most (the one before the due date included); after "
             "that, staff phone, visit or write.", int),
-    Setting("TRUSTED_PROXIES", "1", "Number of reverse proxies in front of the API (for the client IP in "
-            "rate limits and logs).", int),
+    Setting("TRUSTED_PROXIES", "127.0.0.1,::1", "Addresses or networks of our reverse proxies, comma-separated "
+            "(e.g. 127.0.0.1,10.0.0.0/8; empty: none). X-Forwarded-For/-Proto/-Host are believed only from these "
+            "peers, walking back through trusted hops: the client IP of rate limits and sessions. Default: nginx "
+            "on the same host. Docker: add the compose network (e.g. 172.16.0.0/12).", parse_proxies),
     Setting("OUTBOX_MAX_ATTEMPTS", "8", "Attempts of a background job before it is marked failed.", int),
     Setting("OUTBOX_BACKOFF", "10,30,60,300,900,1800,3600", "Seconds to wait before retry 1, 2, ... of a "
             "failed job (the last value repeats).", _int_list),
@@ -209,30 +222,91 @@ def load_config(environ: dict[str, str] | None = None, overrides: dict[str, Any]
     return cfg
 
 
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_BITS = 128
+
+
+def entropy_bits(secret: str) -> int:
+    """A simple, deliberately low estimate of a secret's entropy in bits: the smaller of (a) its length x the
+    Shannon entropy of its characters (32 identical characters: 0) and (b) the size of its zlib-compressed
+    form, without zlib's 6 bytes of framing (a repeated pattern such as "0123456789" x 4 counts once)."""
+    if not secret:
+        return 0
+    n = len(secret)
+    shannon = -sum(c / n * math.log2(c / n) for c in Counter(secret).values()) * n
+    compressed = (len(zlib.compress(secret.encode("utf-8"), 9)) - 6) * 8
+    return int(min(shannon, compressed))
+
+
+def local_host(url: str) -> str | None:
+    """Why the host of `url` is this machine or a private network (None when it is a public name or address):
+    localhost and *.localhost, *.local, loopback (127/8, ::1), private (10/8, 172.16/12, 192.168/16, fc00::/7),
+    link-local (169.254/16, fe80::/10), unspecified (0.0.0.0, ::), IPv4 written as 127.1, 2130706433 or hex, and
+    IPv4 inside IPv6 (::ffff:127.0.0.1). Names are not resolved: a public name pointing inward is not seen."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".").lower()
+    except ValueError:
+        return "not a URL"
+    if not host:
+        return "no host"
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return f"{host} is a local name"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        ip = None
+        if re.fullmatch(r"[0-9a-fx.]+", host) and not re.fullmatch(r"[a-f.]+", host):
+            try:  # the forms the C resolver still accepts: 127.1, 2130706433, 0x7f000001
+                ip = ipaddress.IPv4Address(socket.inet_aton(host))
+            except OSError:
+                ip = None
+    if ip is None:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    if ip.is_loopback or ip.is_unspecified:
+        return f"{host} is a local address"
+    if ip.is_private or ip.is_link_local or ip.is_reserved:
+        return f"{host} is a private address"
+    return None
+
+
 def _check_production(cfg: dict) -> None:
     """Refuse to run production on demo values: every one of these would fail quietly later."""
     problems = []
-    if cfg["SECRET_KEY"] == DEV_SECRET_KEY or len(cfg["SECRET_KEY"]) < 32:
-        problems.append("SECRET_KEY must be a random string of 32+ characters")
+    secret = cfg["SECRET_KEY"]
+    if secret == DEV_SECRET_KEY or len(secret) < SECRET_MIN_LENGTH or entropy_bits(secret) < SECRET_MIN_BITS:
+        problems.append(f"SECRET_KEY must be a random string of {SECRET_MIN_LENGTH}+ characters with about "
+                        f"{SECRET_MIN_BITS} bits of entropy or more (e.g. python3 -c "
+                        f"'import secrets; print(secrets.token_urlsafe(48))')")
     if cfg["DATABASE_URL"].startswith("sqlite"):
         problems.append("DATABASE_URL must point at PostgreSQL")
     if cfg["WECHAT_API_BASE"] == SANDBOX_BASE:
         problems.append("WECHAT_API_BASE is the local sandbox")
+    # WeChat and WeChat Pay are on the internet, over https: anything local is a sandbox or a mistake.
+    for name in ("WECHAT_API_BASE", "PAY_API_BASE", "PAY_NOTIFY_URL"):
+        where = local_host(cfg[name])
+        if where:
+            problems.append(f"{name} must be a public https address ({where})")
+        elif not cfg[name].lower().startswith("https://"):
+            problems.append(f"{name} must be https")
     for name in ("MP_APPID", "MP_SECRET", "OA_APPID", "OA_SECRET", "OA_TOKEN", "PAY_MCHID", "PAY_CERT_SERIAL_NO",
                  "PAY_APIV3_KEY", "PAY_PUBLIC_KEY_ID"):
         if cfg[name] == BY_NAME[name].default:
             problems.append(f"{name} is still the demo value")
-    from .sandbox.pay_defaults import is_sandbox_key  # plain constants: no Flask app is imported
+    from .sandbox.pay_defaults import is_sandbox_key, public_fingerprint  # constants: no Flask app is imported
 
     for name in ("PAY_PRIVATE_KEY", "PAY_PUBLIC_KEY"):
         if not cfg[name]:
             problems.append(f"{name} must be set")
-        elif is_sandbox_key(read_pem(cfg[name])):
+            continue
+        text = read_pem(cfg[name])
+        if public_fingerprint(text) is None:
+            problems.append(f"{name} is not a readable RSA key")
+        elif is_sandbox_key(text):  # by the public key's fingerprint, whatever the encoding
             problems.append(f"{name} is the sandbox's public test key")
     if cfg["PAY_API_BASE"] == "http://127.0.0.1:8090":
         problems.append("PAY_API_BASE is the local sandbox")
-    if not cfg["PAY_NOTIFY_URL"].startswith("https://"):
-        problems.append("PAY_NOTIFY_URL must be https")
     # Imported here: the template list is product code, config only checks every key has an id.
     from .wechat.templates import OFFICIAL, SUBSCRIBE
 
@@ -278,5 +352,8 @@ def redacted(cfg: dict) -> dict:
     out = {}
     for s in SETTINGS:
         value = cfg.get(s.name)
+        if isinstance(value, tuple) and all(isinstance(v, (ipaddress.IPv4Network, ipaddress.IPv6Network))
+                                            for v in value):
+            value = ",".join(map(str, value))  # as it is written in the environment
         out[s.name] = "***" if s.secret and value else value
     return out

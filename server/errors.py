@@ -203,7 +203,10 @@ def handle_integrity_error(error: IntegrityError):
     from .extensions import db
 
     db.session.rollback()
-    log.warning("integrity error: %s", error.orig)
+    # Not the driver's message: it quotes the conflicting values ("Key (phone)=(138...) already exists").
+    from .logs import describe
+
+    log.warning("integrity error: %s", describe(error.orig if error.orig is not None else error))
     return envelope(409, "conflict", "数据已被修改或重复提交，请刷新后重试")
 
 
@@ -211,10 +214,13 @@ def handle_unexpected(error: Exception):
     from .extensions import db
 
     db.session.rollback()
+    # The traceback without what the exceptions say (names, phone numbers, SQL values): server/logs.py.
+    from .logs import safe_traceback
+
     if isinstance(error, OperationalError):
-        log.exception("database unavailable")
+        log.error("database unavailable\n%s", safe_traceback(error))
         return envelope(503, "unavailable", "服务暂时不可用，请稍后再试")
-    log.exception("unhandled error")
+    log.error("unhandled error\n%s", safe_traceback(error))
     return envelope(500, *HTTP_MESSAGES[500])
 
 

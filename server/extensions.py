@@ -26,6 +26,14 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
+def locked(model, record_id):
+    """The row `record_id` locked FOR UPDATE until the transaction ends, and read afresh. Without
+    populate_existing, session.get(..., with_for_update=True) takes the lock but keeps the values of an
+    instance the session loaded earlier (before the lock): a check or an increment made on them is a lost
+    update. None when there is no such row."""
+    return db.session.get(model, record_id, with_for_update=True, populate_existing=True)
+
+
 def init_redis(app: Flask) -> None:
     # Short timeouts: a Redis outage must fail fast (and be survived) instead of hanging requests.
     app.extensions["redis"] = redis.Redis.from_url(

@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 
 def client_ip() -> str:
-    # ProxyFix (configured in create_app) has already replaced remote_addr with the proxied client IP.
+    # TrustedProxies (server/proxies.py, installed in create_app) has already put the client's address here,
+    # read from X-Forwarded-For only when the request came through one of our proxies.
     return request.remote_addr or "unknown"
 
 

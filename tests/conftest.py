@@ -140,7 +140,7 @@ def test_config(sandbox_base: str, **extra) -> dict:
         "ENV": "test", "DATABASE_URL": TEST_DB_URL, "REDIS_URL": TEST_REDIS_URL,
         "SECRET_KEY": "test-secret-key-" + "x" * 32, "WECHAT_API_BASE": sandbox_base, "LOG_LEVEL": "INFO",
         "PAY_API_BASE": sandbox_base.rstrip("/"),
-        "WECHAT_TIMEOUT": 3.0, "QUEUE_PREFIX": "test-", "TRUSTED_PROXIES": 0,
+        "WECHAT_TIMEOUT": 3.0, "QUEUE_PREFIX": "test-", "TRUSTED_PROXIES": (),
     }
     cfg.update(extra)
     return cfg

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint,
+    JSON, Boolean, CheckConstraint, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -123,6 +123,8 @@ class Payment(db.Model):
         UniqueConstraint("community_id", "receipt_no"),
         Index("ix_payments_status_created", "status", "created_at"),
         Index("ix_payments_collector_paid", "collector_id", "paid_at"),
+        # The last word on refunds, whatever the code above does: never more back than came in.
+        CheckConstraint("refunded_fen >= 0 AND refunded_fen <= amount_fen", name="refunded_within_amount"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +184,7 @@ class Refund(db.Model):
     """Requested by staff, approved by the manager, sent with a stable out_refund_no (so a retry is the
     same refund); the result comes by REFUND notify or query."""
     __tablename__ = "refunds"
+    __table_args__ = (CheckConstraint("amount_fen > 0", name="amount_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id", ondelete="CASCADE"), index=True)

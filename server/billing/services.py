@@ -18,7 +18,7 @@ from .. import counters
 from ..accounts.queries import approved_house_ids
 from ..accounts.models import Community, Owner
 from ..errors import AppError, Conflict, NotFound, UpstreamError, ValidationFailed
-from ..extensions import db
+from ..extensions import db, locked
 from ..money import yuan
 from ..timeutil import as_utc, to_local, utcnow
 from ..wechat.pay import PayError, pay_client
@@ -110,7 +110,8 @@ def lock_payable_bills(bill_ids: list[int], visible: Callable[[Bill], bool]) -> 
     and not held by a live payment (else 409). Shared by owners paying online and the desk."""
     ids = sorted(set(bill_ids))
     # Row locks in id order: two payments racing for the same bills wait, never deadlock.
-    bills = list(db.session.scalars(select(Bill).where(Bill.id.in_(ids)).order_by(Bill.id).with_for_update()))
+    bills = list(db.session.scalars(select(Bill).where(Bill.id.in_(ids)).order_by(Bill.id).with_for_update()
+                                    .execution_options(populate_existing=True)))
     found = {b.id for b in bills if visible(b)}
     missing = [i for i in ids if i not in found]
     if missing:
@@ -138,7 +139,7 @@ def live(payment_id: int) -> bool:
 
 
 def _order_items(owner: Owner, work_order_id: int | None) -> tuple[list[PaymentItem], int, str]:
-    order = db.session.get(WorkOrder, work_order_id, with_for_update=True) if work_order_id else None
+    order = locked(WorkOrder, work_order_id) if work_order_id else None
     if order is None or order.house_id not in approved_house_ids(owner):
         raise NotFound("未找到该工单")
     due = (order.final_fen or 0) - order.paid_fen
@@ -146,11 +147,17 @@ def _order_items(owner: Owner, work_order_id: int | None) -> tuple[list[PaymentI
         raise Conflict("该工单没有待付的费用", code="not_payable")
     if due <= 0:
         raise Conflict("该工单已付清", code="already_paid")
-    live = db.session.scalar(select(Payment.id).join(PaymentItem).where(
-        PaymentItem.work_order_id == order.id, Payment.status == "pending", Payment.expires_at > utcnow()))
-    if live:
+    if order_in_online_payment(order.id):
         raise Conflict("该工单正在支付中，请完成或稍后再试", code="order_in_payment")
     return [PaymentItem(work_order_id=order.id, amount_fen=due)], order.community_id, f"有偿服务 {order.number}"
+
+
+def order_in_online_payment(order_id: int) -> bool:
+    """A live (pending, unexpired) online payment for this paid-service order exists. Work orders ask this
+    before the desk takes money for an order (registered in server/app.py)."""
+    return db.session.scalar(select(Payment.id).join(PaymentItem).where(
+        PaymentItem.work_order_id == order_id, Payment.status == "pending", Payment.expires_at > utcnow())
+        .limit(1)) is not None
 
 
 def pay_params(payment: Payment) -> dict | None:
@@ -175,7 +182,7 @@ def settle(payment: Payment, *, paid_at: datetime, transaction_id: str | None = 
     doubled, overpaid = [], 0
     for item in payment.items:
         if item.bill_id:
-            bill = db.session.get(Bill, item.bill_id, with_for_update=True)
+            bill = locked(Bill, item.bill_id)
             if bill.status == "unpaid":
                 bill.status, bill.paid_payment_id, bill.paid_at = "paid", payment.id, paid_at
             elif bill.paid_payment_id != payment.id:
@@ -183,7 +190,7 @@ def settle(payment: Payment, *, paid_at: datetime, transaction_id: str | None = 
             if bill.locked_payment_id == payment.id:
                 bill.locked_payment_id = None
         elif item.work_order_id:
-            order = db.session.get(WorkOrder, item.work_order_id, with_for_update=True)
+            order = locked(WorkOrder, item.work_order_id)
             amount = min(item.amount_fen, (order.final_fen or 0) - order.paid_fen)
             try:
                 if amount > 0:
@@ -232,8 +239,9 @@ def _matches(payment: Payment, tx: dict) -> str | None:
 
 def apply_success(tx: dict) -> str:
     """A TRANSACTION.SUCCESS (from the notification or a query), applied once. Returns applied | duplicate."""
+    # populate_existing: the periodic query and the owner's cancel loaded this payment before the lock.
     payment = db.session.scalar(select(Payment).where(Payment.out_trade_no == tx.get("out_trade_no"))
-                                .with_for_update())
+                                .with_for_update().execution_options(populate_existing=True))
     if payment is None:
         raise NotificationRejected(f"unknown out_trade_no {tx.get('out_trade_no')}")
     mismatch = _matches(payment, tx)
@@ -310,7 +318,7 @@ def check_pending(limit: int = 200) -> dict:
                 counts["errors"] += 1
                 log.warning("closing payment %s failed: %s", payment_id, err)
                 continue
-            payment = db.session.get(Payment, payment_id, with_for_update=True)
+            payment = locked(Payment, payment_id)
             if payment.status == "pending":
                 _close(payment, "超时未支付")
                 counts["closed"] += 1
@@ -351,7 +359,7 @@ def cancel_by_owner(payment: Payment) -> Payment:
             client.close(payment.out_trade_no)
         except PayError as err:
             raise UpstreamError("微信支付暂时不可用，请稍后再试") from err
-    payment = db.session.get(Payment, payment.id, with_for_update=True)
+    payment = locked(Payment, payment.id)
     if payment.status == "pending":
         _close(payment, "业主取消")
     return payment

@@ -152,7 +152,8 @@ Control endpoints for pay (errors as ``{"code", "message"}``):
   ``http_500`` answers an unsigned 500 ``SYSTEM_ERROR``; ``errcode`` takes WeChat Pay's string code
   (e.g. ``"FREQUENCY_LIMITED"``, answered with its HTTP status) or answers ``SYSTEM_ERROR`` for an
   integer; ``openid`` matches ``payer.openid``.  Pay calls appear in ``/sandbox/calls`` under the
-  documented path, ``errcode`` 0 or the code.  ``POST /sandbox/reset`` forgets pay state too and
+  documented path, ``errcode`` 0 or the code; a ``/v3/`` path the sandbox does not serve (such as
+  ``/v3/certificates``) is answered 404 ``RESOURCE_NOT_EXISTS`` and logged under its own path.  ``POST /sandbox/reset`` forgets pay state too and
   stops pending retries and refunds.
 
 In-process tests can reach the state as ``app.extensions["sandbox"]`` and swap
@@ -279,6 +280,9 @@ def create_sandbox_app(config: Mapping[str, Any] | None = None) -> Flask:
         message = f"{exc.name}: {request.method} {request.path}"
         if request.path.startswith("/v3/"):  # WeChat Pay's error shape
             code = {404: "RESOURCE_NOT_EXISTS", 405: "INVALID_REQUEST"}.get(status, "SYSTEM_ERROR")
+            # Logged like every pay call: a client calling what the sandbox does not serve (e.g. the platform
+            # certificate download, /v3/certificates) shows up in /sandbox/calls.
+            state.log_call(request.path, request.method, None, code, status)
             return jsonify({"code": code, "message": message}), status
         return jsonify(error(status, message)), status
 

@@ -38,7 +38,7 @@ def create_upload(files):
               description="图片内容，Content-Type 为识别出的图片类型")
 @blp.doc(security=BEARER)
 def get_upload(upload_id):
-    """读取图片：上传者本人，以及图片所属小区的员工"""
+    """读取图片：上传者本人、所属工单房屋的住户，以及能查看该工单的员工（派单师傅、本部门主管、服务中心）"""
     upload, stream = services.open_for_read(current_identity(), upload_id)
     response = send_file(stream, mimetype=upload.content_type, etag=upload.sha256, conditional=True)
     if response.status_code == 200 and response.content_length is None:

@@ -7,8 +7,12 @@ Rules:
   a mini-program sign-in is recorded as owner_id too (a worker may also be a resident reporting a repair
   at home), so `attach` accepts the upload for either identity.
 - Owner uploads carry no community until `attach` scopes them to the record's community.
-- Readable by the uploader and by active staff of the upload's community (`may_read`); everyone else
-  gets 404, whether or not the upload exists.
+- `attach` records what an upload is attached to (kind and id of the record: "work_order" 12).
+- Readable (`may_read`) by the uploader, by the people of the house of its record, and by active staff
+  who may see a record it is attached to, as decided by the check the record's module registers for
+  its kind (`register_visibility`; uploads sit below those modules and import none of them). A photo
+  attached to nothing, or only to a kind nobody registered, is its uploader's (and the house's) alone.
+  Everyone else gets 404, whether or not the upload exists.
 - Duplicates: the same bytes from the same uploader, with the same scope (an owner's still-unattached
   upload, or a staff member's in their community), return the existing record instead of storing a second
   copy: retries over a flaky phone connection cost nothing.
@@ -22,18 +26,19 @@ import logging
 import secrets
 import struct
 from dataclasses import dataclass
-from typing import BinaryIO, Iterable
+from typing import BinaryIO, Callable, Iterable
 
 from flask import current_app
 from sqlalchemy import select
 
 from .. import ratelimit
+from ..accounts.models import Staff
 from ..auth.services import Identity
 from ..errors import AppError, Forbidden, NotFound, ValidationFailed
 from ..accounts.queries import approved_house_ids
 from ..extensions import db
 from ..timeutil import utcnow
-from .models import Upload
+from .models import Upload, UploadAttachment
 from .storage import get_storage
 
 log = logging.getLogger(__name__)
@@ -220,19 +225,36 @@ def discard_file(upload: Upload) -> None:
 
 # -- reading -------------------------------------------------------------------------------------------
 
+# kind of record -> (staff, record id) -> may this member of staff see that record? Registered by the module
+# that owns the record, when the app starts (server/app.py): work orders register "work_order".
+_visibility: dict[str, Callable[[Staff, int], bool]] = {}
+
+
+def register_visibility(kind: str, check: Callable[[Staff, int], bool]) -> None:
+    _visibility[kind] = check
+
+
 def may_read(identity: Identity, upload: Upload) -> bool:
-    """The uploader, and active staff of the upload's community (staff uploads: at once; owner uploads:
-    once attached to a record of that community)."""
+    """The uploader; the people of the house of its record; active staff who may see a record it is attached
+    to (staff of another community never)."""
     if identity.owner is not None and upload.owner_id == identity.owner.id:
         return True
     if identity.owner is not None and upload.house_id is not None \
             and upload.house_id in approved_house_ids(identity.owner):
         return True
     staff = identity.staff
-    if staff is not None and staff.active:
-        if upload.staff_id == staff.id:
-            return True
-        if upload.community_id is not None and upload.community_id == staff.community_id:
+    if staff is None or not staff.active:
+        return False
+    if upload.staff_id == staff.id:
+        return True
+    if upload.community_id is None or upload.community_id != staff.community_id:
+        return False
+    for kind, record_id in db.session.execute(select(UploadAttachment.kind, UploadAttachment.record_id)
+                                              .where(UploadAttachment.upload_id == upload.id)):
+        check = _visibility.get(kind)
+        if check is None:
+            log.warning("upload %s: no visibility check registered for %r records", upload.id, kind)
+        elif check(staff, record_id):
             return True
     return False
 
@@ -252,14 +274,16 @@ def open_for_read(identity: Identity, upload_id: int) -> tuple[Upload, BinaryIO]
 
 # -- the hook for other modules ------------------------------------------------------------------------
 
-def attach(upload_ids: Iterable[int], *, community_id: int, owner_id: int | None = None,
+def attach(upload_ids: Iterable[int], *, record: tuple[str, int], community_id: int, owner_id: int | None = None,
            staff_id: int | None = None, house_id: int | None = None) -> list[Upload]:
-    """Hand uploads to a record of `community_id` (a repair report, complaint, completed job).
+    """Hand uploads to a record of `community_id` (a repair report, complaint, completed job): `record` is
+    its (kind, id), e.g. ("work_order", 12); staff who may see it may read the photos (see `may_read`).
 
     Every id must exist and have been uploaded by `owner_id` or `staff_id` (whichever is given), and must
     not already belong to another community; otherwise ValidationFailed on field "photos" and nothing
-    changes. Owner uploads get community_id, so that community's staff can read them from now on.
-    Returns the uploads in the order given (duplicates once). The caller commits."""
+    changes. Owner uploads get community_id. A photo may be attached to several records (the same picture
+    of one leak on two reports). Returns the uploads in the order given (duplicates once). The caller
+    commits."""
     if owner_id is None and staff_id is None:
         raise ValueError("attach() needs owner_id or staff_id")
     ids = list(dict.fromkeys(upload_ids))
@@ -277,7 +301,12 @@ def attach(upload_ids: Iterable[int], *, community_id: int, owner_id: int | None
         if not mine or upload.community_id not in (None, community_id):
             raise ValidationFailed(fields={"photos": [NOT_YOURS]})
         uploads.append(upload)
+    kind, record_id = record
+    linked = set(db.session.scalars(select(UploadAttachment.upload_id).where(
+        UploadAttachment.upload_id.in_(ids), UploadAttachment.kind == kind, UploadAttachment.record_id == record_id)))
     for upload in uploads:
         upload.community_id = community_id
         upload.house_id = house_id or upload.house_id
+        if upload.id not in linked:
+            db.session.add(UploadAttachment(upload_id=upload.id, kind=kind, record_id=record_id))
     return uploads

@@ -33,6 +33,7 @@ class PayClient:
     appid: str
     mchid: str
     notify_url: str
+    public_key_id: str
 
     def _call(self, fn, *args, **kwargs) -> tuple[int, object]:
         try:
@@ -88,7 +89,15 @@ class PayClient:
         return self._call(self.pay.download_bill, url)[1]
 
     def verify_notification(self, headers, body: bytes) -> dict | None:
-        """The decrypted notification, or None when its signature does not verify."""
+        """The decrypted notification, or None when its signature does not verify.
+
+        Public-key mode: WeChat Pay signs with the key PAY_PUBLIC_KEY_ID names, so a notification naming
+        any other serial is refused here, before wechatpayv3 sees it (it would download the platform
+        certificates from WeChat Pay for every unknown serial: anyone could make us call out at will)."""
+        serial = headers.get("Wechatpay-Serial", "")
+        if serial != self.public_key_id:
+            log.warning("payment notification names key %r, not our public key id: refused", serial[:80])
+            return None
         try:
             return self.pay.callback(headers, body)
         except Exception:  # noqa: BLE001 - any verification or decryption failure means: not from WeChat
@@ -118,6 +127,9 @@ def pay_client() -> PayClient:
             public_key_id=cfg["PAY_PUBLIC_KEY_ID"],
         )
         pay._core._gate_way = cfg["PAY_API_BASE"]  # no public setter in wechatpayv3
+        # Public-key mode has no platform certificates: never download them (wechatpayv3 does whenever an
+        # answer names a serial other than the public key id; such an answer now simply fails to verify).
+        pay._core._update_certificates = lambda: None
         cache["pay"] = PayClient(pay=pay, appid=cfg["MP_APPID"], mchid=cfg["PAY_MCHID"],
-                                 notify_url=cfg["PAY_NOTIFY_URL"])
+                                 notify_url=cfg["PAY_NOTIFY_URL"], public_key_id=cfg["PAY_PUBLIC_KEY_ID"])
     return cache["pay"]

@@ -46,6 +46,16 @@ def staff_sees(staff: Staff, order: WorkOrder) -> bool:
     return order.assignee_id == staff.id
 
 
+# The kind under which an order's photos are attached (uploads.attach): those who see the order see them.
+PHOTO_RECORD = "work_order"
+
+
+def staff_sees_order(staff: Staff, order_id: int) -> bool:
+    """For uploads: may this member of staff see the photos of order `order_id` (registered in server/app.py)."""
+    order = db.session.get(WorkOrder, order_id)
+    return order is not None and staff_sees(staff, order)
+
+
 def staff_order(staff: Staff, order_id: int) -> WorkOrder:
     order = db.session.get(WorkOrder, order_id)
     if order is None or not staff_sees(staff, order):

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..timeutil import as_utc, local_today, utcnow
 from ..uploads import services as uploads
 from . import catalog, rules, sla
+from .access import PHOTO_RECORD
 from .calendar import calendar_for
 from .events import Actor, add_event
 from .models import OrderCounter, WorkOrder
@@ -82,13 +83,14 @@ def _create(house: House, data: dict, *, channel: str, owner: Owner | None, rece
         order.urgent = bool(data.get("urgent")) and category.urgent_allowed
         order.complete_due_at = sla.repair_complete_due(now, cal)
     photos = data.get("photos") or []
-    if photos:
-        uploads.attach(photos, community_id=community.id, owner_id=owner.id if actor.owner else None,
-                       staff_id=actor.staff.id if actor.staff else None, house_id=house.id)
     order.photos = photos
     order.number = next_number(kind, community)
     db.session.add(order)
     db.session.flush()
+    if photos:  # attached to the order (by id): whoever sees the order sees them
+        uploads.attach(photos, record=(PHOTO_RECORD, order.id), community_id=community.id,
+                       owner_id=owner.id if actor.owner else None,
+                       staff_id=actor.staff.id if actor.staff else None, house_id=house.id)
     add_event(order, actor, "created", to_status="submitted",
            note=f"{rules.CHANNELS[channel]}受理" + ("（紧急）" if order.urgent else ""),
            data={"received_by": received_by.name if received_by else None})

@@ -16,6 +16,7 @@ from ..extensions import db
 from ..timeutil import as_utc, to_local, utcnow
 from ..uploads import services as uploads
 from . import rules, sla, states
+from .access import PHOTO_RECORD
 from .calendar import calendar_for
 from .events import SYSTEM, Actor, add_event, check, move
 from .models import Callback, Material, MaterialUsage, WorkOrder, WorkOrderEvent
@@ -151,7 +152,8 @@ def complete(staff: Staff, order: WorkOrder, *, notes: str, photos: list[int], m
              owner_signed: bool) -> WorkOrder:
     usages = _material_usages(order, materials)
     if photos:
-        uploads.attach(photos, community_id=order.community_id, staff_id=staff.id, house_id=order.house_id)
+        uploads.attach(photos, record=(PHOTO_RECORD, order.id), community_id=order.community_id,
+                       staff_id=staff.id, house_id=order.house_id)
     event = move(order, "complete", Actor.of_staff(staff), note=notes,
                   data={"materials_fen": sum(u.amount_fen for u in usages)})
     now = utcnow()

@@ -3,18 +3,28 @@ WeChat Pay payment through `settle()` with method "wechat" and its out_trade_no 
 taken in person is handed to finance daily: server/billing/handover.py."""
 from __future__ import annotations
 
+from collections.abc import Callable
 
 from sqlalchemy import select
 
 from ..accounts.models import Staff
 from ..auth import access
 from ..errors import Conflict, ValidationFailed
-from ..extensions import db
+from ..extensions import db, locked
 from ..money import PAYMENT_METHODS
 from ..timeutil import utcnow
-from .models import OrderPayment, WorkOrder
 from .events import Actor, add_event
+from .models import OrderPayment, WorkOrder
 
+# Whether an online payment (WeChat Pay) for an order is under way. Online payments are billing's, a layer
+# above work orders (which never import it): billing's check is registered when the app starts
+# (server/app.py). Without one the desk is refused outright: taking money blind could take it twice.
+_online_payment_pending: Callable[[int], bool] | None = None
+
+
+def register_online_payment_check(check: Callable[[int], bool]) -> None:
+    global _online_payment_pending
+    _online_payment_pending = check
 
 
 def settle(order: WorkOrder, *, method: str, amount_fen: int, receipt_no: str, collector: Staff | None,
@@ -46,7 +56,22 @@ def settle(order: WorkOrder, *, method: str, amount_fen: int, receipt_no: str, c
 
 
 def record_on_site(staff: Staff, order: WorkOrder, data: dict) -> OrderPayment:
+    """Money taken at the desk or on site. Refused (409 order_in_payment) while the owner is paying the order
+    online, as a bill held by a live online payment is (bill_in_payment).
+
+    Why refuse rather than close the online attempt at WeChat Pay first: the owner may be confirming on the
+    phone at that very moment, so closing needs a query, the close, and applying a success that slipped in,
+    all calls to WeChat Pay made while holding the order's lock, and WeChat Pay being slow or down would
+    stall the desk. The owner is usually right there and can cancel in the mini-program (which closes it
+    at WeChat Pay), and an abandoned attempt expires after PAY_EXPIRE_MINUTES; an expired one no longer
+    blocks the desk (WeChat Pay refuses to take it after its time_expire). One rule for bills and orders."""
     if order.assignee_id != staff.id:  # the worker who did the job takes the money on site
         access.require(staff, "collect_payments", order)
+    # The order's lock: billing locks it too while it places an online payment, so one of the two waits
+    # and then sees the other (paid_fen, or the pending payment).
+    order = locked(WorkOrder, order.id)
+    if _online_payment_pending is None or _online_payment_pending(order.id):
+        raise Conflict("业主正在线上支付该工单，请业主完成或取消支付后再收款（未完成的支付会自动超时关闭）",
+                       code="order_in_payment")
     return settle(order, method=data["method"], amount_fen=data["amount_fen"], receipt_no=data["receipt_no"],
                   collector=staff, actor=Actor.of_staff(staff))

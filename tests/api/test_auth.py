@@ -1,11 +1,14 @@
 """Sign-in, tokens (expired, forged, revoked), staff login, rate limits."""
 from datetime import timedelta
 
+import pytest
+
 from server.auth import tokens
 from server.auth.models import AuthSession
 from server.extensions import db
+from server.proxies import parse_proxies
 from server.timeutil import utcnow
-from tests.conftest import bearer
+from tests.conftest import bearer, test_config
 
 
 def test_login_creates_owner_and_returns_token_without_session_key(client, sandbox, demo):
@@ -106,3 +109,71 @@ def test_login_rate_limited_per_ip_and_per_openid(app, client, demo, monkeypatch
     other_ip = {"REMOTE_ADDR": "127.0.0.9"}
     assert client.post("/api/v1/auth/login", json={"code": "dev:a1"}, environ_base=other_ip).status_code == 200
     assert client.post("/api/v1/auth/login", json={"code": "dev:a2"}, environ_base=other_ip).status_code == 429
+
+
+# -- the client's address behind proxies --------------------------------------------------------------------------
+
+@pytest.fixture
+def app_with(app, sandbox_server):
+    """Another app on the same database and Redis, with settings of the test's choosing; TRUSTED_PROXIES is
+    the default of the settings list unless given."""
+    from server.app import create_app
+
+    made = []
+
+    def make(**overrides):
+        cfg = test_config(sandbox_server.base, **overrides)
+        if "TRUSTED_PROXIES" not in overrides:
+            del cfg["TRUSTED_PROXIES"]
+        made.append(create_app(cfg))
+        return made[-1]
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def wrong_passwords(client, n, peer, forwarded_for=lambda i: None):
+    """n wrong staff passwords, each for a different (unknown) phone so no account lock-out steps in, from
+    the peer address `peer`, with X-Forwarded-For headers of the caller's choosing."""
+    statuses = []
+    for i in range(n):
+        headers = {"X-Forwarded-For": forwarded_for(i)} if forwarded_for(i) else {}
+        res = client.post("/api/v1/auth/staff-login", json={"phone": f"1370000{i:04d}", "password": "wrong"},
+                          headers=headers, environ_base={"REMOTE_ADDR": peer})
+        statuses.append(res.status_code)
+    return statuses
+
+
+def test_spoofed_forwarded_for_from_a_client_is_ignored(app_with, demo):
+    """With the default settings, a client talking to us directly cannot pick its address for the rate limit
+    by sending X-Forwarded-For: 40 wrong passwords with 40 different headers hit the per-IP limit (20)."""
+    client = app_with().test_client()
+    statuses = wrong_passwords(client, 40, "203.0.113.7", lambda i: f"198.51.100.{i}, 192.0.2.{i}")
+    assert statuses[:20] == [401] * 20 and statuses[20:] == [429] * 20
+
+
+def test_no_trusted_proxies_means_the_peer_is_the_client(app_with, demo):
+    client = app_with(TRUSTED_PROXIES=parse_proxies("")).test_client()
+    assert wrong_passwords(client, 21, "127.0.0.1", lambda i: f"198.51.100.{i}")[-1] == 429
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_the_client(app_with, demo):
+    client = app_with(TRUSTED_PROXIES=parse_proxies("127.0.0.1,10.0.0.0/8")).test_client()
+    # Through nginx on 10.1.2.3: every owner is counted on their own address, not the proxy's.
+    assert wrong_passwords(client, 40, "10.1.2.3", lambda i: f"198.51.100.{i}") == [401] * 40
+    # Walking back through trusted hops only: what the client wrote itself (left of the first untrusted
+    # address) never counts, so one client with a new forged prefix each time is still one client.
+    statuses = wrong_passwords(client, 21, "10.1.2.3", lambda i: f"192.0.2.{i}, 198.51.100.200, 10.9.9.9")
+    assert statuses[-1] == 429 and statuses[:20] == [401] * 20
+
+
+def test_the_client_address_is_stored_with_the_session(app_with, demo):
+    client = app_with(TRUSTED_PROXIES=parse_proxies("10.0.0.0/8")).test_client()
+    res = client.post("/api/v1/auth/login", json={"code": "dev:behind-proxy"},
+                      headers={"X-Forwarded-For": "1.2.3.4, 198.51.100.20"}, environ_base={"REMOTE_ADDR": "10.0.0.2"})
+    assert res.status_code == 200
+    with app_with().app_context():
+        assert db.session.query(AuthSession).one().ip == "198.51.100.20"

@@ -172,6 +172,19 @@ def test_notifications_that_are_not_from_wechat(client, demo, live):
     assert forged.status_code == 400
 
 
+@pytest.mark.parametrize("serial", ["x", "5AFE0000000000000000000000000002", "PUB_KEY_ID_0000OTHER", ""])
+def test_a_notification_under_another_key_id_is_refused_without_calling_wechat_pay(client, demo, sandbox, serial):
+    """In public-key mode only our PAY_PUBLIC_KEY_ID verifies; any other serial is refused at once: no
+    certificate download per forged request (10 of them would otherwise be 10 calls to WeChat Pay)."""
+    sandbox.http.delete(sandbox.base + "sandbox/calls")
+    headers = {"Wechatpay-Timestamp": str(int(time.time())), "Wechatpay-Nonce": "n", "Wechatpay-Serial": serial,
+               "Wechatpay-Signature": "AAAA", "Wechatpay-Signature-Type": "WECHATPAY2-SHA256-RSA2048"}
+    for _ in range(10):
+        res = client.post("/api/v1/pay/notify", data=b'{"event_type": "TRANSACTION.SUCCESS"}', headers=headers)
+        assert res.status_code == 400 and res.get_json() == {"code": "FAIL", "message": "通知校验失败"}
+    assert sandbox.calls() == []
+
+
 def test_unknown_order_is_rejected(app, client, zhangsan, sandbox, live):
     """A genuine WeChat notification for an order we never made (e.g. another system's) changes nothing."""
     payment = pay(client, zhangsan.headers, [unpaid(client, zhangsan.headers)[0]["id"]])
@@ -231,6 +244,47 @@ def test_paid_service_order_is_payable_online(app, client, zhangsan, login, sand
     assert detail["paid_fen"] == 5000
     assert client.post("/api/v1/payments", headers=zhangsan.headers,
                        json={"work_order_id": order["id"]}).get_json()["error"]["code"] == "already_paid"
+
+
+def desk_takes(client, headers, order_id, receipt_no, amount_fen=5000):
+    return client.post(f"/api/v1/staff/work-orders/{order_id}/payments", headers=headers,
+                       json={"method": "cash", "amount_fen": amount_fen, "receipt_no": receipt_no})
+
+
+def test_an_order_being_paid_online_is_not_taken_at_the_desk(app, client, zhangsan, login, sandbox, live,
+                                                              run_jobs):
+    """The owner starts paying on the phone, the desk is asked for cash, then WeChat Pay succeeds: paid once."""
+    order = book(client, zhangsan.headers)
+    run_jobs()
+    work_through(client, login("demo-eng-1"), order["id"])
+    payment = client.post("/api/v1/payments", headers=zhangsan.headers, json={"work_order_id": order["id"]}).get_json()
+    assert payment["status"] == "pending"
+    cashier = login("demo-cashier")
+    refused = desk_takes(client, cashier, order["id"], "R-DESK-1")
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "order_in_payment"
+    assert succeed(sandbox, payment).json()["status"] == 204
+    detail = client.get(f"/api/v1/work-orders/{order['id']}", headers=zhangsan.headers).get_json()
+    assert detail["paid_fen"] == 5000
+    with app.app_context():
+        assert db.session.query(Refund).count() == 0  # nothing paid twice, nothing to give back
+    assert desk_takes(client, cashier, order["id"], "R-DESK-2").get_json()["error"]["code"] == "overpaid"
+
+
+def test_the_desk_takes_an_order_once_the_online_attempt_is_cancelled_or_expired(app, client, zhangsan, login,
+                                                                                 sandbox, run_jobs, clock):
+    order = book(client, zhangsan.headers)
+    run_jobs()
+    work_through(client, login("demo-eng-1"), order["id"])
+    start = lambda: client.post("/api/v1/payments", headers=zhangsan.headers,
+                                json={"work_order_id": order["id"]}).get_json()
+    first = start()
+    cancelled = client.post(f"/api/v1/payments/{first['id']}/cancel", headers=zhangsan.headers).get_json()
+    assert cancelled["status"] == "closed"
+    second = start()
+    assert second["status"] == "pending"
+    clock.shift(minutes=16)  # the owner walked away: the attempt has expired (WeChat Pay no longer takes it)
+    res = desk_takes(client, login("demo-cashier"), order["id"], "R-DESK-3")
+    assert res.status_code == 201, res.get_json()
 
 
 def test_refund_requested_approved_and_sent(app, client, zhangsan, login, sandbox, live, run_jobs):

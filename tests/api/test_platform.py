@@ -39,6 +39,70 @@ def test_unexpected_errors_are_500_without_a_trace(sandbox_server):
     assert "secret internals" not in res.get_data(as_text=True)
 
 
+@pytest.fixture
+def app_log():
+    """What the app's log handler writes (the web log), for the length of the test."""
+    import io
+    import logging
+
+    from server.logs import configure_logging
+
+    configure_logging("INFO")  # (again: running the migrations replaced the root logger's handlers)
+    handler = next(h for h in logging.getLogger().handlers if getattr(h, "_wuye", False))
+    out = io.StringIO()
+    previous = handler.setStream(out)
+    yield out
+    handler.setStream(previous)
+
+
+PHONE, NAME = "13812345678", "欧阳娜娜"
+
+
+def test_errors_are_logged_without_personal_data(app, sandbox_server, app_log):
+    """A 500 is logged with its type and where it happened, never with what the exception says (names,
+    phone numbers) or the SQL parameters of a failed statement; nor a 409 from the database."""
+    from sqlalchemy import text
+
+    from server.accounts.models import Community, Staff
+    from server.app import create_app
+
+    other = create_app(test_config(sandbox_server.base))
+    boom = Blueprint("boom", __name__)
+
+    @boom.get("/boom")
+    def explode():
+        raise LookupError(f"owner {NAME} ({PHONE}) has no house")
+
+    @boom.get("/boom-sql")
+    def explode_in_sql():
+        db.session.execute(text("SELECT CAST(:phone AS integer)"), {"phone": f"{PHONE} {NAME}"})
+
+    @boom.get("/boom-twice")
+    def same_phone_twice():
+        community = Community(code="log-test", name="日志小区")
+        db.session.add(community)
+        db.session.flush()
+        for _ in range(2):
+            db.session.add(Staff(community_id=community.id, name=NAME, phone=PHONE, department="service_center",
+                                 role="receptionist"))
+        db.session.flush()
+
+    other.register_blueprint(boom)
+    client = other.test_client()
+    assert client.get("/boom", headers={"X-Request-ID": "pii-1"}).status_code == 500
+    assert client.get("/boom-sql", headers={"X-Request-ID": "pii-2"}).status_code == 500
+    assert client.get("/boom-twice", headers={"X-Request-ID": "pii-3"}).status_code == 409
+    with other.app_context():
+        db.session.remove()
+        db.engine.dispose()
+    logged = app_log.getvalue()
+    assert PHONE not in logged and NAME not in logged, logged
+    # What happened, and where, is still there to debug with.
+    assert "[pii-1]" in logged and "LookupError" in logged and "in explode" in logged
+    assert "[pii-2]" in logged and "DataError" in logged and "in explode_in_sql" in logged
+    assert "[pii-3]" in logged and "UniqueViolation" in logged and "uq_staff_phone" in logged
+
+
 def test_health_reports_database_and_redis(client):
     body = client.get("/api/v1/health").get_json()
     assert body["status"] == "ok" and body["database"]["ok"] and body["redis"]["ok"]

@@ -10,7 +10,7 @@ from server.accounts.models import Community
 from server.errors import ValidationFailed
 from server.extensions import db
 from server.uploads import services
-from server.uploads.models import Upload
+from server.uploads.models import Upload, UploadAttachment
 from server.uploads.services import IMAGE_ONLY
 from tests.conftest import test_config
 
@@ -100,7 +100,7 @@ def test_no_token_is_401(client, login):
     assert res.status_code == 401 and res.get_json()["error"]["code"] == "token_missing"
 
 
-def test_other_people_get_404_until_attached(app, client, login, demo):
+def test_other_people_get_404_until_attached(app, client, login, demo, monkeypatch):
     owner = login("owner-upload-6")
     uid = post(client, owner, tiny_png()).get_json()["id"]
     url = f"/api/v1/uploads/{uid}"
@@ -112,12 +112,18 @@ def test_other_people_get_404_until_attached(app, client, login, demo):
 
     with app.app_context():
         upload = db.session.get(Upload, uid)
-        attached = services.attach([uid], community_id=community_id(app, "demo"), owner_id=upload.owner_id)
+        attached = services.attach([uid], record=("test_record", 7), community_id=community_id(app, "demo"),
+                                   owner_id=upload.owner_id)
         assert [u.id for u in attached] == [uid]
         db.session.commit()
 
-    assert client.get(url, headers=login("demo-eng-1")).data == tiny_png()
-    assert client.get(url, headers=login("demo-manager")).status_code == 200
+    # Attached to a kind of record no module vouches for: still nobody's but the uploader's.
+    assert client.get(url, headers=login("demo-manager")).status_code == 404
+    # The record's module decides who sees it (here: managers; record 7 only), within the community.
+    monkeypatch.setitem(services._visibility, "test_record", lambda staff, record_id: staff.role == "manager"
+                        and record_id == 7)
+    assert client.get(url, headers=login("demo-manager")).data == tiny_png()
+    assert client.get(url, headers=login("demo-eng-1")).status_code == 404
     assert client.get(url, headers=login("other-manager")).status_code == 404
     assert client.get(url, headers=login("owner-upload-7")).status_code == 404
     assert client.get(url, headers=owner).status_code == 200
@@ -132,7 +138,7 @@ def test_staff_uploads_belong_to_their_community(app, client, login, demo):
         row = db.session.get(Upload, res.get_json()["id"])
         assert row.staff_id is not None and row.community_id == community_id(app, "demo")
     assert client.get(url, headers=worker).status_code == 200
-    assert client.get(url, headers=login("demo-manager")).status_code == 200
+    assert client.get(url, headers=login("demo-manager")).status_code == 404  # attached to nothing yet
     assert client.get(url, headers=login("other-manager")).status_code == 404
     assert client.get(url, headers=login("owner-upload-8")).status_code == 404
 
@@ -153,19 +159,24 @@ def test_attach_refuses_foreign_or_missing_uploads(app, client, login, demo):
             ([staff_upload], {"staff_id": staff_id, "community_id": other_id}),  # a demo photo stays in demo
         ):
             with pytest.raises(ValidationFailed) as err:
-                services.attach(ids, **{"community_id": demo_id, **kwargs})
+                services.attach(ids, **{"record": ("test_record", 1), "community_id": demo_id, **kwargs})
             assert err.value.fields == {"photos": ["图片不存在或不属于您"]}
             db.session.rollback()
         assert db.session.get(Upload, mine).community_id is None  # nothing changed
 
-        assert services.attach([], community_id=demo_id, owner_id=owner_id) == []
-        assert [u.id for u in services.attach([staff_upload, staff_upload], community_id=demo_id,
+        record = ("test_record", 1)
+        assert services.attach([], record=record, community_id=demo_id, owner_id=owner_id) == []
+        assert [u.id for u in services.attach([staff_upload, staff_upload], record=record, community_id=demo_id,
                                               staff_id=staff_id)] == [staff_upload]
-        services.attach([mine], community_id=demo_id, owner_id=owner_id)
+        services.attach([mine], record=record, community_id=demo_id, owner_id=owner_id)
+        services.attach([mine], record=record, community_id=demo_id, owner_id=owner_id)  # again: no second link
+        services.attach([mine], record=("test_record", 2), community_id=demo_id, owner_id=owner_id)
         db.session.commit()
+        links = db.session.scalars(select(UploadAttachment.record_id).where(UploadAttachment.upload_id == mine))
+        assert sorted(links) == [1, 2]
         # Once in a community, an owner's photo cannot be moved to another one.
         with pytest.raises(ValidationFailed):
-            services.attach([mine], community_id=other_id, owner_id=owner_id)
+            services.attach([mine], record=record, community_id=other_id, owner_id=owner_id)
         db.session.rollback()
 
 
@@ -280,3 +291,39 @@ def test_people_of_the_house_see_the_photos_of_its_orders(app, client, login, zh
     work_through(client, worker, order["id"], {"notes": "已修好", "photos": [photo["id"]]})
     assert client.get(f"/api/v1/uploads/{photo['id']}", headers=zhangsan.headers).status_code == 200
     assert client.get(f"/api/v1/uploads/{photo['id']}", headers=login("owner-elsewhere")).status_code == 404
+
+
+def test_a_photo_is_seen_by_exactly_those_who_see_its_order(app, client, login, zhangsan, run_jobs):
+    """Owners' photos are not the whole community's: a repair's photos are for the people of the house and
+    the staff who may see that order (assigned worker, its department's supervisor, the desk), no one else."""
+    from tests.workflow import report, work_through
+
+    leak = post(client, zhangsan.headers, tiny_png(7), "leak.png", "image/png").get_json()
+    order = report(client, zhangsan.headers, photos=[leak["id"]])
+    run_jobs()  # dispatched to 周师傅 (water)
+    url = f"/api/v1/uploads/{leak['id']}"
+
+    def seen_by(openid):
+        return client.get(url, headers=login(openid)).status_code == 200
+
+    assert client.get(url, headers=zhangsan.headers).status_code == 200
+    for openid in ("demo-eng-1", "demo-eng-lead", "demo-reception", "demo-manager"):
+        assert seen_by(openid), openid
+    for openid in ("demo-eng-2", "demo-clean-1", "demo-clean-lead", "demo-cashier", "other-manager"):
+        assert not seen_by(openid), openid  # active staff of the community, but not of this order
+
+    # The worker's photos of the finished job follow the same rule.
+    done = post(client, login("demo-eng-1"), tiny_png(8), "done.png", "image/png").get_json()
+    work_through(client, login("demo-eng-1"), order["id"], {"notes": "已修好", "photos": [done["id"]]})
+    done_url = f"/api/v1/uploads/{done['id']}"
+    assert client.get(done_url, headers=zhangsan.headers).status_code == 200
+    assert client.get(done_url, headers=login("demo-eng-lead")).status_code == 200
+    assert client.get(done_url, headers=login("demo-clean-1")).status_code == 404
+    assert client.get(done_url, headers=login("demo-eng-2")).status_code == 404
+
+
+def test_a_staff_photo_not_yet_attached_is_the_uploaders_alone(app, client, login, demo):
+    url = post(client, login("demo-eng-1"), tiny_jpeg()).get_json()["url"]
+    assert client.get(url, headers=login("demo-eng-1")).status_code == 200
+    assert client.get(url, headers=login("demo-eng-2")).status_code == 404
+    assert client.get(url, headers=login("demo-manager")).status_code == 404

@@ -69,7 +69,7 @@ def stack(web_workers: int | None = None, rq_workers: int = 0, worker_mode: str 
     sandbox_base = f"http://127.0.0.1:{sandbox_port}/"
     env = dict(os.environ, WUYE_ENV="test", WUYE_DATABASE_URL=DB_URL, WUYE_REDIS_URL=REDIS_URL,
                WUYE_SECRET_KEY="bench-secret-" + "x" * 32, WUYE_WECHAT_API_BASE=sandbox_base,
-               WUYE_LOG_LEVEL="WARNING", WUYE_QUEUE_PREFIX="bench-", WUYE_TRUSTED_PROXIES="0",
+               WUYE_LOG_LEVEL="WARNING", WUYE_QUEUE_PREFIX="bench-", WUYE_TRUSTED_PROXIES="",
                WUYE_RATE_LOGIN_IP="100000/60", WUYE_RATE_BIND_IP="100000/60",
                WUYE_WORKER_MODE=worker_mode, FLASK_APP="server.app:create_app", GUNICORN_BIND=f"127.0.0.1:{api_port}",
                SANDBOX_OA_CALLBACK_URL=f"http://127.0.0.1:{api_port}/wechat/official/events",

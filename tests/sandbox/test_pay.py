@@ -842,8 +842,11 @@ def test_reset_forgets_pay_state(pay: WeChatPay, sandbox: Sandbox, receiver: Rec
 
 
 def test_unknown_v3_paths_answer_in_pay_format(sandbox: Sandbox) -> None:
+    sandbox.http.delete(sandbox.base + "/sandbox/calls", timeout=10)
     response = sandbox.http.get(sandbox.base + "/v3/pay/nothing", timeout=10)
     assert response.status_code == 404 and set(response.json()) == {"code", "message"}
+    assert [(c["path"], c["errcode"], c["status"]) for c in sandbox.get("/sandbox/calls")] == [
+        ("/v3/pay/nothing", "RESOURCE_NOT_EXISTS", 404)]  # seen, like every call
 
 
 def test_signature_helpers_match_the_sdk() -> None:
