@@ -92,6 +92,11 @@ def due_between(start: datetime, end: datetime) -> ColumnElement:
     return or_(*(and_(condition, due >= start, due < end) for due, condition in running().values()))
 
 
+def any_running() -> ColumnElement:
+    """At least one clock with a deadline still runs (`runs` on a loaded order)."""
+    return or_(*(and_(condition, due.is_not(None)) for due, condition in running().values()))
+
+
 def breached() -> ColumnElement:
     """A missed deadline was recorded for the order at some time (SlaBreach rows, any clock or round)."""
     return exists().where(SlaBreach.order_id == WorkOrder.id)

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
 from ..accounts import rules as account_rules
 from ..accounts.models import Staff
-from ..extensions import db
 from ..money import yuan_number
-from ..reporting import bold_row, excel_time, set_widths, workbook_bytes
+from ..reporting import excel_time, set_widths, workbook_bytes
 from ..timeutil import local_text, utcnow
-from . import clocks, rules, states
+from . import clocks, filters, rules, states
 from .access import staff_orders_query
 from .schemas import category_label
 
@@ -24,6 +21,7 @@ HEADERS = ["工单号", "类型", "类别", "标题", "状态", "紧急", "重�
 WIDTHS = [18, 8, 14, 16, 8, 6, 6, 14, 10, 14, 8, 10, 8, 10, 17, 18, 17, 8, 17, 10, 12, 10, 8, 6, 40]
 TIME_COLUMNS = (15, 17, 19)
 YUAN_COLUMNS = (20, 21, 22)
+TIME, YUAN = "yyyy-mm-dd hh:mm", "0.00"
 
 
 @dataclass(frozen=True)
@@ -47,26 +45,35 @@ def too_many_message(total: int) -> str:
             "如需全部，请缩小筛选范围（例如按受理日期分段）后分别导出。")
 
 
-def count(staff: Staff, args: dict) -> int:
-    stmt = staff_orders_query(staff, args)
-    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
-
-
 def export(staff: Staff, args: dict) -> Export:
+    """The workbook of what the list shows (write-only: rows stream out, nothing is kept per cell)."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
 
     zone = staff.community.timezone
-    total = count(staff, args)
-    orders = db.session.scalars(staff_orders_query(staff, args).limit(EXPORT_CAP)).all()
+    stmt = staff_orders_query(staff, args)
+    total = filters.count(stmt)
+    orders = filters.rows(stmt, args.get("sort") or "newest", 0, EXPORT_CAP)
     now = utcnow()
-    wb = Workbook()
-    sheet = wb.active
-    sheet.title = "工单"
-    sheet.append(HEADERS)
-    bold_row(sheet, 1)
+    wb = Workbook(write_only=True)
+    sheet = wb.create_sheet("工单")
+    sheet.freeze_panes = "A2"
+    set_widths(sheet, WIDTHS)
+    bold = Font(bold=True)
+
+    def cell(value, number_format=None, font=None):
+        out = WriteOnlyCell(sheet, value)
+        if number_format:
+            out.number_format = number_format
+        if font:
+            out.font = font
+        return out
+
+    sheet.append([cell(h, font=bold) for h in HEADERS])
     for o in orders:
         soonest = clocks.soonest(o, now)
-        sheet.append([
+        values = [
             o.number, rules.KINDS[o.kind], category_label(o), o.title, states.STATUSES[o.status],
             "是" if o.urgent else "", "是" if o.important else "", o.house.label, o.contact_name,
             o.contact_phone, rules.CHANNELS.get(o.channel, o.channel), o.received_by.name if o.received_by else "",
@@ -75,16 +82,14 @@ def export(staff: Staff, args: dict) -> Export:
             excel_time(soonest.due, zone) if soonest else None, soonest.state_label if soonest else "",
             excel_time(o.completed_at, zone), yuan_number(o.quote_fen), yuan_number(o.final_fen),
             yuan_number(o.paid_fen) if o.kind == "service" else None, o.rework_count, o.rating, o.description,
-        ])
-        row = sheet.max_row
+        ]
         for column in TIME_COLUMNS:
-            sheet.cell(row, column).number_format = "yyyy-mm-dd hh:mm"
+            values[column - 1] = cell(values[column - 1], TIME)
         for column in YUAN_COLUMNS:
-            sheet.cell(row, column).number_format = "0.00"
-    sheet.freeze_panes = "A2"
-    set_widths(sheet, WIDTHS)
+            values[column - 1] = cell(values[column - 1], YUAN)
+        sheet.append(values)
     if total > len(orders):
         note = wb.create_sheet("说明")
-        note.append([too_many_message(total)])
         note.column_dimensions["A"].width = 120
+        note.append([too_many_message(total)])
     return Export(workbook_bytes(wb), total, len(orders))

@@ -9,16 +9,17 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import Select, case, or_, select
+from sqlalchemy import Select, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.models import Building, Community, House
+from ..extensions import db
 from ..timeutil import day_bounds, utcnow
 from . import clocks, states
 from .models import WorkOrder
 
 SOON = timedelta(minutes=30)  # clock=soon: a running clock due within this (the board's "30 分钟内到期")
-NUMBER_RE = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4}$")  # BX20261122-0007
+NUMBER_RE = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4,}$")  # BX20261122-0007
 HOUSE_SPLIT = re.compile(r"[-\s/栋幢号单元室]+")
 
 
@@ -40,17 +41,24 @@ def _houses(community_id: int, text: str) -> Select:
 
 
 def _text(q: str):
+    """The order number, or `q` in the title, description, contact name or phone, case-insensitively
+    (LIKE where the text has no letters with a case: cheaper than ILIKE, the same result)."""
     q = q.strip()
     if NUMBER_RE.match(q):
         return WorkOrder.number == q.upper()
-    like = "%" + q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
-    return or_(WorkOrder.number.ilike(like, escape="\\"), WorkOrder.title.ilike(like, escape="\\"),
-               WorkOrder.description.ilike(like, escape="\\"), WorkOrder.contact_name.ilike(like, escape="\\"),
-               WorkOrder.contact_phone.like(like, escape="\\"))
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+    cased = q.lower() != q.upper()
+
+    def match(column):
+        return column.ilike(pattern, escape="\\") if cased else column.like(pattern, escape="\\")
+
+    return or_(WorkOrder.number.like(pattern.upper(), escape="\\"), match(WorkOrder.title),
+               match(WorkOrder.description), match(WorkOrder.contact_name),
+               WorkOrder.contact_phone.like(pattern, escape="\\"))
 
 
 def apply(stmt: Select, args: dict, community: Community) -> Select:
-    """`stmt` (orders of `community` the caller may see) narrowed by the filters in `args`, sorted."""
+    """`stmt` (orders of `community` the caller may see) narrowed by the filters in `args` (sort: `rows`)."""
     for key in ("kind", "status", "department", "category"):
         if args.get(key):
             stmt = stmt.where(getattr(WorkOrder, key) == args[key])
@@ -78,15 +86,50 @@ def apply(stmt: Select, args: dict, community: Community) -> Select:
         stmt = stmt.where(WorkOrder.house_id.in_(_houses(community.id, args["house"])))
     if args.get("q") and args["q"].strip():
         stmt = stmt.where(_text(args["q"]))
-    return sort(stmt, args.get("sort") or "newest")
+    return stmt
 
 
-def sort(stmt: Select, how: str) -> Select:
+# -- sort orders ---------------------------------------------------------------------------------------------
+# newest: newest first. due: the orders with a running clock first, the soonest deadline (missed ones) first,
+# then the others newest first. open: open orders first, each part newest first. A sort that lists some
+# orders first is read as two index-friendly queries (those orders in their order, then the rest newest
+# first) rather than one sort of every order by a computed key.
+
+def _first(how: str):
+    """(the condition of the orders listed first, their order) of a sort order, or None."""
     if how == "due":
-        return stmt.order_by(clocks.next_due(), WorkOrder.id.desc())
+        return clocks.any_running(), (clocks.next_due(), WorkOrder.id.desc())
     if how == "open":
-        return stmt.order_by(case((WorkOrder.status.in_(sorted(states.OPEN)), 0), else_=1), WorkOrder.id.desc())
-    return stmt.order_by(WorkOrder.id.desc())
+        return WorkOrder.status.in_(sorted(states.OPEN)), (WorkOrder.id.desc(),)
+    return None
+
+
+def count(stmt: Select) -> int:
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+
+
+def rows(stmt: Select, how: str, offset: int, limit: int) -> list[WorkOrder]:
+    """Orders `offset` to `offset + limit` of the filtered `stmt` in the sort order `how`."""
+    first = _first(how)
+    if first is None:
+        return list(db.session.scalars(stmt.order_by(WorkOrder.id.desc()).offset(offset).limit(limit)))
+    condition, order = first
+    head = stmt.where(condition)
+    in_head = count(head)
+    out: list[WorkOrder] = []
+    if offset < in_head:
+        out = list(db.session.scalars(head.order_by(*order, WorkOrder.id.desc()).offset(offset).limit(limit)))
+    if len(out) < limit:
+        out += db.session.scalars(stmt.where(not_(condition)).order_by(WorkOrder.id.desc())
+                                  .offset(max(0, offset - in_head)).limit(limit - len(out)))
+    return out
+
+
+def paged(stmt: Select, args: dict) -> dict:
+    """{"items", "total", "page", "per_page"} of the filtered `stmt`, sorted as args["sort"] asks."""
+    page, per_page = args["page"], args["per_page"]
+    return {"items": rows(stmt, args.get("sort") or "newest", (page - 1) * per_page, per_page),
+            "total": count(stmt), "page": page, "per_page": per_page}
 
 
 def with_rows_loaded(stmt: Select) -> Select:

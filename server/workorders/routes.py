@@ -10,7 +10,7 @@ from ..auth.services import require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
 from ..reporting import BINARY, XLSX_MIMETYPE, xlsx_response
-from . import access, catalog, complaints, dispatch, events, export, intake, lifecycle, payments, rules
+from . import access, catalog, complaints, dispatch, events, export, filters, intake, lifecycle, payments, rules
 from .schemas import (
     AcceptIn, AssignIn, CallbackIn, CallbackOut, CatalogArgs, CatalogOut, CompleteIn, ConfirmIn, CorrectiveIn,
     DeskOrderIn, IncidentReportIn, IncidentReviewIn, ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch,
@@ -256,8 +256,7 @@ def register_order(data):
 @desk_blp.doc(security=BEARER)
 def list_desk_orders(args):
     """本小区工单（主管：本部门；收费员：有偿服务）"""
-    stmt = access.staff_orders_query(require_staff(), args)
-    return paginate(stmt, args["page"], args["per_page"])
+    return filters.paged(access.staff_orders_query(require_staff(), args), args)
 
 
 @desk_blp.get("/export")

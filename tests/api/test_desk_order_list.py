@@ -254,3 +254,19 @@ def test_first_responsibility_is_the_desks_only(app, client, zhangsan, login):
     refused = client.post(f"{LIST}/{body['id']}/replies", headers=worker, json={"content": "已到场"})
     assert refused.status_code == 403
     assert client.get(f"{LIST}/{body['id']}", headers=worker).get_json()["status"] == "submitted"
+
+
+@pytest.mark.parametrize("sort", ["due", "open"])
+def test_sorts_that_list_some_orders_first_page_across_both_parts(app, client, zhangsan, login, sort):
+    desk = login("demo-reception")
+    first = report(client, zhangsan.headers)
+    gone = report(client, zhangsan.headers, "electricity", "插座没电")
+    third = report(client, zhangsan.headers, "doors_windows", "门锁坏了")
+    assert client.post(f"{LIST}/{gone['id']}/cancel", headers=desk, json={"reason": "业主自行修好"}).status_code == 200
+    pages = [client.get(f"{LIST}?sort={sort}&per_page=1&page={page}", headers=desk).get_json() for page in (1, 2, 3, 4)]
+    assert [p["total"] for p in pages] == [3, 3, 3, 3]
+    # running (or open) orders first, newest first among equal deadlines; then the cancelled one; then nothing
+    assert [[o["number"] for o in p["items"]] for p in pages] == [
+        [third["number"]], [first["number"]], [gone["number"]], []]
+    two = client.get(f"{LIST}?sort={sort}&per_page=2&page=2", headers=desk).get_json()
+    assert [o["number"] for o in two["items"]] == [gone["number"]]

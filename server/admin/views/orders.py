@@ -15,12 +15,11 @@ from ...auth.services import Identity
 from ...errors import ValidationFailed
 from ...extensions import db
 from ...money import OFFLINE_METHODS, PAYMENT_METHODS, yuan
-from ...pagination import paginate
 from ...reporting import xlsx_response
 from ...timeutil import utcnow
 from ...uploads import services as uploads
 from ...workorders import (
-    access, actions, clocks, dispatch, events, export, lifecycle, notice, payments, rules, states,
+    access, actions, clocks, dispatch, events, export, filters, lifecycle, notice, payments, rules, states,
 )
 from ...workorders.schemas import (
     CLOCK_FILTERS, EVENT_LABELS, ORDER_SORTS, AssignIn, CallbackIn, PaymentIn, ReasonIn, StaffOrderArgs,
@@ -68,7 +67,7 @@ def order_list(template: str, fixed: dict | None = None, defaults: dict | None =
         args = forms.query_args(StaffOrderArgs(), values)
     except ValidationFailed as exc:
         return render_template(template, error=exc, filters=values, total=0, **list_context({}, None)), 422
-    data = paginate(access.staff_orders_query(g.staff, args), args["page"], args["per_page"])
+    data = filters.paged(access.staff_orders_query(g.staff, args), args)
     return render_template(template, error=None, filters=values, export_cap=export.EXPORT_CAP,
                            too_many=export.too_many_message(data["total"]), **list_context(args, data))
 
