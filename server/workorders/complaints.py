@@ -58,8 +58,8 @@ def reply_refusal(staff: Staff, order: WorkOrder, final: bool = False) -> AppErr
 
 
 def important_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
-    if not access.can(staff, "manage_complaints", order):
-        return access.refusal(staff, "manage_complaints")
+    if refusal := access.refused(staff, "manage_complaints", order):
+        return refusal
     if order.status not in states.OPEN:
         return Conflict("投诉已处理完毕或已取消", code="illegal_transition")
     if order.important:
@@ -68,8 +68,8 @@ def important_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
 
 
 def corrective_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
-    if not access.can(staff, "manage_complaints", order):
-        return access.refusal(staff, "manage_complaints")
+    if refusal := access.refused(staff, "manage_complaints", order):
+        return refusal
     if order.category != "service_attitude":
         return Conflict("只有服务态度投诉需要记录整改措施", code="not_service_attitude")
     return None
@@ -94,8 +94,8 @@ def report_refusal(order: WorkOrder) -> AppError | None:
 
 
 def review_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
-    if not access.can(staff, "manage_complaints", order):
-        return access.refusal(staff, "manage_complaints")
+    if refusal := access.refused(staff, "manage_complaints", order):
+        return refusal
     if order.incident_report is None or order.incident_report.status != "submitted":
         return Conflict("没有待审批的处理表", code="nothing_to_review")
     return None

@@ -35,8 +35,8 @@ def assignable(worker: Staff | None, order: WorkOrder) -> bool:
 
 def assign_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
     """Why `staff` may not assign or reassign `order` now (None: they may)."""
-    if not access.can(staff, "assign", order):
-        return access.refusal(staff, "assign")
+    if refusal := access.refused(staff, "assign", order):
+        return refusal
     try:
         states.apply(order.status, _assign_event(order))
     except states.IllegalTransition as exc:

@@ -184,8 +184,8 @@ def _material_usages(order: WorkOrder, materials: list[dict]) -> list[MaterialUs
 
 def callback_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
     """Why `staff` may not record a callback of `order` now (None: they may)."""
-    if not access.can(staff, "desk", order):
-        return access.refusal(staff, "desk")
+    if refusal := access.refused(staff, "desk", order):
+        return refusal
     if order.status not in states.DONE:
         return Conflict("工单完工后才能回访", code="not_completed")
     return None

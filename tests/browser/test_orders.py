@@ -13,6 +13,7 @@ from tests.browser.conftest import CASHIER, RECEPTION, SHOTS, wait_for
 from tests.browser.helpers import (  # noqa: F401 - worker_idle is a fixture
     console_errors, house_id, no_inline_script, register, staff_view, worker_idle,
 )
+from tests.api.test_uploads import tiny_png
 from tests.workflow import book, report, work_through
 
 
@@ -73,8 +74,16 @@ def test_orders_list_filters_paging_and_export(desk, app, client, login):
     assert console_errors(d) == []
 
 
+def upload(client, headers) -> int:
+    res = client.post("/api/v1/uploads", headers=headers, content_type="multipart/form-data",
+                      data={"file": (io.BytesIO(tiny_png()), "leak.png", "image/png")})
+    assert res.status_code == 201, res.get_json()
+    return res.get_json()["id"]
+
+
 def test_reassign_cancel_and_take_an_on_site_payment(desk, app, client, zhangsan, login, sandbox):
-    leak = report(client, zhangsan.headers, "water", "厨房水管漏水")
+    photo = upload(client, zhangsan.headers)
+    leak = report(client, zhangsan.headers, "water", "厨房水管漏水", photos=[photo])
     reception = login("demo-reception")
     wait_for(lambda: staff_view(client, reception, leak["id"])["status"] == "dispatched")  # the worker dispatched it
     first = staff_view(client, reception, leak["id"])["assignee"]["name"]
@@ -85,6 +94,9 @@ def test_reassign_cancel_and_take_an_on_site_payment(desk, app, client, zhangsan
     rows = d.page.locator("#assign-form tbody tr")
     assert rows.count() == 3  # 周师傅, 吴师傅 and their supervisor, each with their state and load
     assert "在岗" in rows.first.inner_text() and first in d.page.inner_text("#assign-form")
+    image = d.page.locator(".photos img").first
+    image.wait_for()
+    d.page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
     d.shot("order-detail-repair")
     no_inline_script(d.page)
     other = "吴师傅" if first == "周师傅" else "周师傅"
@@ -157,13 +169,15 @@ def test_reassign_cancel_and_take_an_on_site_payment(desk, app, client, zhangsan
 
 
 def test_another_communitys_order_by_url_is_a_404_page(desk, app, client, login):
-    theirs = register(client, login("other-manager"), house_id(app, "9", "1", "101", community="other"),
-                      "外小区的漏水")
+    other = login("other-manager")
+    photo = upload(client, other)
+    theirs = register(client, other, house_id(app, "9", "1", "101", community="other"), "外小区的漏水",
+                      photos=[photo])
     d = desk()
     d.sign_in(RECEPTION)
     d.page.wait_for_selector("h1:has-text('工作台')")
     for path in (f"/admin/orders/{theirs['id']}", f"/admin/orders/{theirs['id']}/notice",
-                 "/admin/orders/999999"):
+                 f"/admin/uploads/{photo}", "/admin/orders/999999"):
         response = d.go(path)
         assert response.status == 404, path
         assert "未找到" in d.page.inner_text("main")

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import marshmallow as ma
-from flask import g, redirect, render_template, request, send_file, url_for
+from flask import current_app, g, redirect, render_template, request, send_file, url_for
 
 from ...accounts import rules as account_rules
+from ...auth import access as auth_access
 from ...auth.services import Identity
 from ...errors import ValidationFailed
 from ...extensions import db
@@ -93,8 +94,13 @@ def detail(order_id: int, *, error: ValidationFailed | None = None, failed: str 
     order = access.staff_order(g.staff, order_id)
     allowed = actions.available(g.staff, order)
     paid = request.args.get("paid", type=int)
+    # a complaint belongs to the 投诉 list (and menu entry) for those who may open it
+    to_complaints = order.kind == "complaint" and any(
+        auth_access.can(g.staff, p) for p in current_app.view_functions["admin.complaints"].permissions)
+    list_endpoint = "admin.complaints" if to_complaints else "admin.orders"
     return render_template(
-        "admin/order_detail.html", order=order, actions=allowed,
+        "admin/order_detail.html", order=order, actions=allowed, list_endpoint=list_endpoint,
+        nav_endpoint=list_endpoint,
         workers=dispatch.eligible_workers(g.staff, order) if "assign" in allowed else [],
         clock_states=clocks.states_of(order, utcnow()), callbacks=lifecycle.callbacks_of(order),
         events=order.events, event_labels=EVENT_LABELS, statuses=states.STATUSES, kinds=rules.KINDS,
