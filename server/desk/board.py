@@ -3,7 +3,7 @@ let them act on). Counts are exact; lists are the first few, each count links to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -15,7 +15,7 @@ from ..timeutil import day_bounds, local_today, utcnow
 from ..workorders import clocks, states
 from ..workorders.models import WorkOrder
 
-SOON = timedelta(minutes=30)  # a clock due within this is shown counting down
+SOON = clocks.SOON  # a clock due within this is shown counting down
 LIST_SIZE = 8
 
 

@@ -5,7 +5,7 @@ sla.py and stored on the order; a clock stops running when the moment that meets
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import and_, case, exists, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -18,6 +18,7 @@ from . import rules, states
 from .models import SlaBreach, WorkOrder
 
 DONE = states.DONE
+SOON = timedelta(minutes=30)  # "due soon": the board counts these down, the order list's clock=soon
 
 
 @dataclass(frozen=True)

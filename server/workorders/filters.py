@@ -7,8 +7,6 @@ community. Lists load their rows' houses and people in a fixed number of queries
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-
 from sqlalchemy import Select, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -18,7 +16,6 @@ from ..timeutil import day_bounds, utcnow
 from . import clocks, states
 from .models import WorkOrder
 
-SOON = timedelta(minutes=30)  # clock=soon: a running clock due within this (the board's "30 分钟内到期")
 NUMBER_RE = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4,}$")  # BX20261122-0007
 HOUSE_SPLIT = re.compile(r"[-\s/栋幢号单元室]+")
 
@@ -75,7 +72,7 @@ def apply(stmt: Select, args: dict, community: Community) -> Select:
     if clock == "missed":
         stmt = stmt.where(clocks.missed(now))
     elif clock == "soon":
-        stmt = stmt.where(clocks.due_between(now, now + SOON))
+        stmt = stmt.where(clocks.due_between(now, now + clocks.SOON))
     elif clock == "breached":
         stmt = stmt.where(clocks.breached())
     if args.get("created_from"):

@@ -103,6 +103,7 @@ def test_reassign_cancel_and_take_an_on_site_payment(desk, app, client, zhangsan
     d.page.locator("#assign-form label", has_text=other).click()
     d.page.click("#assign-form button[type=submit]")
     d.page.wait_for_selector("text=已派单，员工会收到微信推送")
+    assert d.page.url.endswith(f"/admin/orders/{leak['id']}?done=assigned")  # a reload shows the order again
     assert other in d.page.inner_text("dl.facts")
     openid = {"周师傅": "oa-demo-eng-1", "吴师傅": "oa-demo-eng-2"}[other]
     wait_for(lambda: [m for m in sandbox.messages(template_id="tpl-order-assigned") if m["touser"] == openid])
