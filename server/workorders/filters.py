@@ -1,12 +1,15 @@
 """The staff's order list: filters and sort orders (StaffOrderFilters), as SQL over one community's orders.
 
-Every filter is a condition on `work_orders` that an index serves (see migration 0011): community and
-status, creation time, house, the running clocks; the text search is the one full scan, bounded by the
-community. Lists load their rows' houses and people in a fixed number of queries, never one per row.
+Every filter is a condition on `work_orders` that an index serves (migration 0011): community with status,
+kind and category, department, creation time, the flags, house, the running clocks, and trigrams for text
+(on PostgreSQL; a text of one or two characters is matched by scanning the community's orders). Lists load
+their rows' houses and people in a fixed number of queries, never one per row. Figures at 500,000 orders:
+tests/bench/bench_order_list.py.
 """
 from __future__ import annotations
 
 import re
+
 from sqlalchemy import Select, func, not_, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -17,7 +20,7 @@ from . import clocks, states
 from .models import WorkOrder
 
 NUMBER_RE = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4,}$")  # BX20261122-0007
-HOUSE_SPLIT = re.compile(r"[-\s/栋幢号单元室]+")
+HOUSE_SPLIT = re.compile(r"[-\s/栋幢楼号单元室]+")
 
 
 def house_parts(text: str) -> list[str]:

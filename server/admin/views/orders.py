@@ -44,7 +44,7 @@ DONE_MESSAGES = {
 }
 
 
-def list_context(args: dict, data: dict | None) -> dict:
+def list_context(data: dict | None) -> dict:
     """What the order lists (工单, 投诉) show besides the rows: labels, the soonest clock of each row."""
     now = utcnow()
     return {
@@ -67,10 +67,10 @@ def order_list(template: str, fixed: dict | None = None, defaults: dict | None =
     try:
         args = forms.query_args(StaffOrderArgs(), values)
     except ValidationFailed as exc:
-        return render_template(template, error=exc, filters=values, total=0, **list_context({}, None)), 422
+        return render_template(template, error=exc, filters=values, **list_context(None)), 422
     data = filters.paged(access.staff_orders_query(g.staff, args), args)
     return render_template(template, error=None, filters=values, export_cap=export.EXPORT_CAP,
-                           too_many=export.too_many_message(data["total"]), **list_context(args, data))
+                           too_many=export.too_many_message(data["total"]), **list_context(data))
 
 
 @bp.get("/orders")
