@@ -120,17 +120,18 @@ def take(staff: Staff, order: WorkOrder) -> None:
 
 
 def reply(staff: Staff, order: WorkOrder, content: str, final: bool) -> WorkOrder:
-    """A progress or final reply to the owner. The final reply closes the handling (the follow-up clock
-    starts); an emergency cannot be closed before its incident report is approved. A desk member answering
-    a complaint that has no handler yet takes it first (首问责任制)."""
+    """A progress or final reply to the owner; answering acknowledges the complaint (受理). The final reply
+    closes the handling (the follow-up clock starts); an emergency cannot be closed before its incident
+    report is approved. A desk member answering a complaint that has no handler yet takes it first
+    (首问责任制)."""
     _check(reply_refusal(staff, order, final))
+    now = utcnow()
     if order.status == "submitted":
         take(staff, order)
-    now = utcnow()
+    elif order.status == "dispatched":  # answering is acknowledging: the 10-minute clock is met
+        move(order, "accept", Actor.of_staff(staff), note="已受理")
+        order.accepted_at = now
     if final:
-        if order.status == "dispatched":  # answering is acknowledging
-            move(order, "accept", Actor.of_staff(staff), note="已受理")
-            order.accepted_at = now
         event = move(order, "resolve", Actor.of_staff(staff), note=content, data={"final": True})
         order.completed_at = now
         order.callback_due_at = sla.complaint_followup_due(now)

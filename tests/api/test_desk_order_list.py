@@ -272,3 +272,15 @@ def test_sorts_that_list_some_orders_first_page_across_both_parts(app, client, z
         [third["number"]], [first["number"]], [gone["number"]], []]
     two = client.get(f"{LIST}?sort={sort}&per_page=2&page=2", headers=desk).get_json()
     assert [o["number"] for o in two["items"]] == [gone["number"]]
+
+
+def test_a_progress_reply_acknowledges_the_complaint(app, client, zhangsan, login, run_jobs):
+    res = client.post("/api/v1/work-orders", headers=zhangsan.headers, json={
+        "kind": "complaint", "house_id": first_house(client, zhangsan.headers), "category": "parking",
+        "description": "车位被占"})
+    run_jobs()  # offered to the receptionist on duty
+    reception = login("demo-reception")
+    out = client.post(f"{LIST}/{res.get_json()['id']}/replies", headers=reception,
+                      json={"content": "已联系车主挪车"}).get_json()
+    assert out["status"] == "accepted" and out["accepted_at"] and out["replied_at"]
+    assert [e["action"] for e in out["timeline"]][-2:] == ["accept", "reply"]
