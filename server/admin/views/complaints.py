@@ -15,7 +15,7 @@ from .orders import act, order_list
 @bp.get("/complaints", endpoint="complaints")
 @page("desk", "manage_complaints")
 def complaints_list():
-    return order_list("admin/complaints.html", fixed={"kind": "complaint"}, defaults={"sort": "open"})
+    return order_list(complaint=True)
 
 
 def _complaint(order_id: int):
@@ -32,8 +32,8 @@ def complaint_reply(order_id: int):
 @bp.post("/orders/<int:order_id>/important")
 @page("manage_complaints")
 def complaint_important(order_id: int):
-    return act(order_id, "important", None, lambda d: complaints.mark_important(g.staff, _complaint(order_id)),
-               "important")
+    return act(order_id, "important", None,
+               lambda d: complaints.mark_important(g.staff, _complaint(order_id)), "important")
 
 
 @bp.post("/orders/<int:order_id>/corrective-action")

@@ -56,27 +56,31 @@ def list_context(data: dict | None) -> dict:
     }
 
 
-def order_list(template: str, fixed: dict | None = None, defaults: dict | None = None):
-    """A list page of orders: the request's filters (plus `fixed` ones the page always applies and
-    `defaults` when the request leaves them out), one page of rows, or the form's messages (422)."""
+def order_list(complaint: bool = False):
+    """工单, or 投诉 (complaint: complaints only, open ones first unless the request sorts otherwise): the
+    request's filters, one page of rows, or the filter form's messages (422)."""
     values = request.args.copy()
-    for key, value in (defaults or {}).items():
-        values.setdefault(key, value)
-    for key, value in (fixed or {}).items():
-        values[key] = value
+    fixed = {"kind": "complaint"} if complaint else {}
+    if complaint:
+        values.setdefault("sort", "open")
+    for key, value in fixed.items():
+        values[key] = value  # replaces what the request says
+    page_context = {"complaint": complaint, "filters": values,
+                    "export_fixed": dict(fixed, sort=values.get("sort"))}
     try:
         args = forms.query_args(StaffOrderArgs(), values)
     except ValidationFailed as exc:
-        return render_template(template, error=exc, filters=values, **list_context(None)), 422
+        return render_template("admin/orders.html", error=exc, **page_context, **list_context(None)), 422
     data = filters.paged(access.staff_orders_query(g.staff, args), args)
-    return render_template(template, error=None, filters=values, export_cap=export.EXPORT_CAP,
-                           too_many=export.too_many_message(data["total"]), **list_context(data))
+    return render_template("admin/orders.html", error=None, export_cap=export.EXPORT_CAP,
+                           too_many=export.too_many_message(data["total"]), **page_context,
+                           **list_context(data))
 
 
 @bp.get("/orders")
 @page()
 def orders():
-    return order_list("admin/orders.html")
+    return order_list()
 
 
 @bp.get("/orders/export")
@@ -89,7 +93,8 @@ def orders_export():
 
 # -- one order -----------------------------------------------------------------------------------------------
 
-def detail(order_id: int, *, error: ValidationFailed | None = None, failed: str | None = None, status: int = 200):
+def detail(order_id: int, *, error: ValidationFailed | None = None, failed: str | None = None,
+           status: int = 200):
     """The order's page; after a refused form, with its messages under the form named `failed`."""
     order = access.staff_order(g.staff, order_id)
     allowed = actions.available(g.staff, order)
@@ -121,8 +126,8 @@ def order_detail(order_id: int):
     return detail(order_id)
 
 
-def act(order_id: int, name: str, schema: ma.Schema | None, do: Callable[[dict], object], done: str | Callable,
-        form=None):
+def act(order_id: int, name: str, schema: ma.Schema | None, do: Callable[[dict], object],
+        done: str | Callable, form=None):
     """Run one action of the order's page: parse the form with the API's schema, call the service, commit,
     back to the page with a message; a refused form comes back with its messages (422)."""
     try:
@@ -168,7 +173,8 @@ def order_payment(order_id: int):
         form = forms.with_fen(request.form, "amount")
     except ValidationFailed as exc:
         return detail(order_id, error=exc, failed="payment", status=422)
-    return act(order_id, "payment", PaymentIn(), lambda d: payments.record_on_site(g.staff, _order(order_id), d),
+    return act(order_id, "payment", PaymentIn(),
+               lambda d: payments.record_on_site(g.staff, _order(order_id), d),
                lambda payment: {"done": "paid", "paid": payment.id}, form=form)
 
 
