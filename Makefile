@@ -64,6 +64,7 @@ bench: install services
 	python tests/bench/bench_notices.py
 	python tests/bench/bench_billing.py
 	python tests/bench/bench_desk.py
+	python tests/bench/bench_order_list.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache miniprogram/node_modules

@@ -2,6 +2,7 @@
 amounts read for people (yuan, capital characters on receipts)."""
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 PAYMENT_METHODS = {"cash": "现金", "pos": "POS 刷卡", "transfer": "转账", "wechat": "微信支付"}
@@ -12,6 +13,23 @@ def round_fen(value: Decimal) -> int:
     """The rounding rule for every amount the product computes: exact decimal arithmetic, rounded once,
     half up, to the fen (8.375 yuan -> 838 fen)."""
     return int(Decimal(value).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def yuan_number(fen: int | None) -> float | None:
+    """12345 -> 123.45 as a number for a spreadsheet cell (formatted "0.00" there). None -> None."""
+    return None if fen is None else float(Decimal(fen) / 100)
+
+
+def parse_yuan(text: str) -> int | None:
+    """What a person types as yuan -> fen: "123.45" -> 12345, "50" -> 5000, "0.5" -> 50; None when it is not
+    an amount with at most two decimals."""
+    match = _YUAN_RE.match((text or "").strip().replace(",", "").replace("，", ""))
+    if not match:
+        return None
+    return int(match.group(1)) * 100 + int((match.group(2) or "").ljust(2, "0"))
+
+
+_YUAN_RE = re.compile(r"^([0-9]{1,9})(?:\.([0-9]{1,2}))?$")
 
 
 DIGITS = "零壹贰叁肆伍陆柒捌玖"

@@ -6,7 +6,11 @@ a member of staff may see and press comes from the one permissions table through
 """
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import html
+import re
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
 
@@ -53,7 +57,7 @@ def _csrf_refused():
 
 @bp.after_request
 def _headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers.setdefault("Content-Security-Policy", CSP)  # printable documents bring their own
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -76,6 +80,28 @@ def page(permission: str | None = None, *also: str):
         return wrapper
 
     return decorate
+
+
+_INLINE_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+_INLINE_HANDLER = re.compile(r'\son[a-z]+="([^"]*)"')
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
+def printable(document: str) -> Response:
+    """A stand-alone printable document (service notice, receipt) rendered by a domain module with its own
+    inline <style> and print button: served with a policy of its own that allows exactly those inline
+    pieces (by hash) and nothing else -- no other script, no forms, no framing."""
+    styles = " ".join(_sha256(m) for m in _INLINE_STYLE.findall(document)) or "'none'"
+    handlers = [_sha256(html.unescape(m)) for m in _INLINE_HANDLER.findall(document)]  # attribute values
+    scripts = ("'unsafe-hashes' " + " ".join(handlers)) if handlers else "'none'"
+    response = Response(document, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src {styles}; script-src {scripts}; img-src 'self' data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+    return response
 
 
 def render_error(status: int, code: str, message: str, fields: dict, headers: dict) -> Response:
@@ -132,7 +158,8 @@ def nav_items() -> list[dict]:
             out.append({"heading": label.lstrip("—")})
         elif endpoint in current_app.view_functions and (
                 not permissions or any(access.can(staff, p) for p in permissions)):
-            out.append({"label": label, "endpoint": endpoint, "active": {endpoint, endpoint + "_detail"}})
+            out.append({"label": label, "endpoint": endpoint,  # a list and its detail page (orders: order_detail)
+                        "active": {endpoint, endpoint + "_detail", endpoint.removesuffix("s") + "_detail"}})
     # a heading with nothing under it is dropped
     return [item for i, item in enumerate(out)
             if not item.get("heading") or (i + 1 < len(out) and not out[i + 1].get("heading"))]

@@ -9,6 +9,7 @@ import marshmallow as ma
 from werkzeug.datastructures import MultiDict
 
 from ..errors import ValidationFailed, flatten_messages
+from ..money import parse_yuan
 
 _INT = re.compile(r"^-?\d+$")
 
@@ -71,3 +72,18 @@ def query_args(schema: ma.Schema, args: MultiDict) -> dict:
 def plain_args(args: MultiDict, *drop: str) -> dict:
     """The page's query string as a dict without empty values (for links that keep the filters)."""
     return {k: v for k, v in args.items() if v != "" and k not in drop}
+
+
+def with_fen(form: MultiDict, *names: str) -> MultiDict:
+    """People type money in yuan: each `<name>_yuan` input ("123.45") becomes the schema's `<name>_fen`
+    (12345). An amount that is not one is refused on the `<name>_fen` field."""
+    out = form.copy()
+    for name in names:
+        raw = form.get(f"{name}_yuan", "")
+        if raw.strip() == "":
+            continue
+        fen = parse_yuan(raw)
+        if fen is None:
+            raise ValidationFailed(fields={f"{name}_fen": ["金额格式有误：以元为单位，最多两位小数，如 50 或 12.50"]})
+        out[f"{name}_fen"] = str(fen)
+    return out

@@ -60,10 +60,16 @@ def refusal(staff: Staff, permission: str) -> Forbidden:
     return Forbidden(rule.refusal, code="role_forbidden")
 
 
+def refused(staff: Staff, permission: str, record: Any = None) -> Forbidden | None:
+    """The 403 to give when `staff` may not do `permission` (on `record`), else None: for services that
+    tell a page which actions to offer with the same checks they raise."""
+    return None if can(staff, permission, record) else refusal(staff, permission)
+
+
 def require(staff: Staff, permission: str, record: Any = None) -> Staff:
     """`can`, or 403 with the table's Chinese message."""
-    if not can(staff, permission, record):
-        raise refusal(staff, permission)
+    if error := refused(staff, permission, record):
+        raise error
     return staff
 
 

@@ -5,8 +5,8 @@ widths and the download are shared with the other reports (server/reporting.py).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
+from ..money import yuan_number
 from ..reporting import bold_row, excel_time, set_widths, workbook_bytes
 from .report_figures import BUCKET_KEYS
 
@@ -14,11 +14,6 @@ YUAN = "0.00"
 RATE = "0.0%"
 DATE = "yyyy-mm-dd"
 FIGURE_HEADERS = ["应收笔数", "应收（元）", "已缴笔数", "实收（元）", "未收（元）", "收费率", "户数", "已缴清户数", "户收费率"]
-
-
-def yuan_number(fen: int | None) -> float | None:
-    """Fen as a yuan number for a spreadsheet cell (exact to the fen)."""
-    return None if fen is None else float(Decimal(fen) / 100)
 
 
 # -- rows ----------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ let them act on). Counts are exact; lists are the first few, each count links to
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 
@@ -15,7 +15,7 @@ from ..timeutil import day_bounds, local_today, utcnow
 from ..workorders import clocks, states
 from ..workorders.models import WorkOrder
 
-SOON = timedelta(minutes=30)  # a clock due within this is shown counting down
+SOON = clocks.SOON  # a clock due within this is shown counting down
 LIST_SIZE = 8
 
 
@@ -26,8 +26,8 @@ class Board:
     unassigned_count: int = 0
     unassigned: list[WorkOrder] = field(default_factory=list)  # no handler or worker yet
     clocks: list[tuple[WorkOrder, str, datetime]] = field(default_factory=list)  # due within 30 min or missed
-    clocks_missed: int = 0
-    clocks_soon: int = 0  # due within SOON, not yet missed
+    clocks_missed: int = 0  # orders with a running clock past its deadline
+    clocks_soon: int = 0  # orders with a running clock due within SOON
     bindings_pending: int | None = None  # None: not theirs to review
     callbacks_due: int | None = None
     refunds_pending: int | None = None
@@ -45,10 +45,9 @@ def board(staff: Staff) -> Board:
     out.unassigned = list(db.session.scalars(waiting.order_by(WorkOrder.urgent.desc(), WorkOrder.created_at)
                                              .limit(LIST_SIZE)))
     out.clocks = clocks.due_before(now + SOON, mine, limit=LIST_SIZE)
-    for due, condition in clocks.running().values():
-        out.clocks_missed += db.session.scalar(select(func.count()).where(mine, condition, due < now))
-        out.clocks_soon += db.session.scalar(select(func.count()).where(mine, condition, due >= now,
-                                                                        due < now + SOON))
+    # Orders, as the order list filtered by clock=missed / clock=soon counts them (the cards link there).
+    out.clocks_missed = db.session.scalar(select(func.count()).where(mine, clocks.missed(now)))
+    out.clocks_soon = db.session.scalar(select(func.count()).where(mine, clocks.due_between(now, now + SOON)))
     if access.can(staff, "review_bindings"):
         out.bindings_pending = db.session.scalar(select(func.count()).select_from(HouseMembership).join(House).where(
             House.community_id == staff.community_id, HouseMembership.status == "pending"))

@@ -10,8 +10,7 @@ from ..accounts.models import Owner, Staff
 from ..accounts.queries import approved_house_ids, approved_house_ids_query
 from ..errors import NotFound
 from ..extensions import db
-from ..timeutil import utcnow
-from . import states
+from . import filters, states
 from .models import WorkOrder
 
 
@@ -64,20 +63,16 @@ def staff_order(staff: Staff, order_id: int) -> WorkOrder:
 
 
 def staff_orders_query(staff: Staff, args: dict):
-    stmt = select(WorkOrder).where(WorkOrder.community_id == staff.community_id).order_by(WorkOrder.id.desc())
+    """The orders `staff` may list (the desk: their community; supervisors: their department; cashiers: paid
+    services; workers: theirs), narrowed and sorted by the filters of StaffOrderFilters (filters.py)."""
+    stmt = select(WorkOrder).where(WorkOrder.community_id == staff.community_id)
     if staff.role == "supervisor":
         stmt = stmt.where(WorkOrder.department == staff.department)
     elif staff.role == "cashier":
         stmt = stmt.where(WorkOrder.kind == "service")
     elif staff.role not in account_rules.DESK_ROLES:
         stmt = stmt.where(WorkOrder.assignee_id == staff.id)
-    for key in ("kind", "status", "department"):
-        if args.get(key):
-            stmt = stmt.where(getattr(WorkOrder, key) == args[key])
-    if args.get("overdue"):
-        now = utcnow()
-        stmt = stmt.where(WorkOrder.status.in_(states.OPEN), WorkOrder.complete_due_at < now)
-    return stmt
+    return filters.with_rows_loaded(filters.apply(stmt, args, staff.community))
 
 
 def worker_task(staff: Staff, order_id: int) -> WorkOrder:

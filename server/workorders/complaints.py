@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 
 from ..accounts.models import Staff
 from ..auth import access
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import AppError, Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..timeutil import utcnow
 from ..wechat import messages
@@ -34,11 +34,6 @@ def complaint_for(staff: Staff, order_id: int) -> WorkOrder:
     return order
 
 
-def _handler_or_desk(staff: Staff, order: WorkOrder) -> None:
-    if order.assignee_id != staff.id and not access.can(staff, "desk", order):
-        raise Forbidden("只有处理人、接待员或经理可以答复投诉", code="role_forbidden")
-
-
 def _tell_owner_reply(order: WorkOrder, content: str, event) -> None:
     if order.owner is None:
         return
@@ -48,21 +43,95 @@ def _tell_owner_reply(order: WorkOrder, content: str, event) -> None:
         dedupe_key=f"complaint-reply:{event.id}", queue="high")
 
 
-def reply(staff: Staff, order: WorkOrder, content: str, final: bool) -> WorkOrder:
-    """A progress or final reply to the owner. The final reply closes the handling (the follow-up clock
-    starts); an emergency cannot be closed before its incident report is approved."""
-    _handler_or_desk(staff, order)
+# -- what may be done now: one check for the services below and for the pages that offer the buttons ------
+
+def reply_refusal(staff: Staff, order: WorkOrder, final: bool = False) -> AppError | None:
+    if order.assignee_id != staff.id and not access.can(staff, "desk", order):
+        return Forbidden("只有处理人、接待员或经理可以答复投诉", code="role_forbidden")
     if order.status not in states.OPEN:
-        raise Conflict("投诉已处理完毕或已取消，不能再答复", code="illegal_transition")
-    if order.status in ("submitted",):
-        raise Conflict("投诉尚未分配处理人", code="illegal_transition")
+        return Conflict("投诉已处理完毕或已取消，不能再答复", code="illegal_transition")
+    if order.status == "submitted" and not access.can(staff, "desk", order):
+        return Conflict("投诉尚未分配处理人", code="illegal_transition")
+    if final and order.emergency and (order.incident_report is None or order.incident_report.status != "approved"):
+        return Conflict("紧急事件须先提交《突发事件处理表》并经经理审批，才能结案", code="incident_report_required")
+    return None
+
+
+def important_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
+    if refusal := access.refused(staff, "manage_complaints", order):
+        return refusal
+    if order.status not in states.OPEN:
+        return Conflict("投诉已处理完毕或已取消", code="illegal_transition")
+    if order.important:
+        return Conflict("已是重要投诉", code="already_important")
+    return None
+
+
+def corrective_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
+    if refusal := access.refused(staff, "manage_complaints", order):
+        return refusal
+    if order.category != "service_attitude":
+        return Conflict("只有服务态度投诉需要记录整改措施", code="not_service_attitude")
+    return None
+
+
+def arrival_refusal(order: WorkOrder) -> AppError | None:
+    if not order.emergency:
+        return Conflict("只有紧急事件需要记录到场", code="not_emergency")
+    if order.arrived_at is not None:
+        return Conflict("已有人员到场", code="already_arrived")
+    if order.status in states.FINAL:
+        return Conflict("事件已结案", code="illegal_transition")
+    return None
+
+
+def report_refusal(order: WorkOrder) -> AppError | None:
+    if not order.emergency:
+        return Conflict("只有紧急事件需要《突发事件处理表》", code="not_emergency")
+    if order.incident_report is not None and order.incident_report.status == "approved":
+        return Conflict("处理表已审批", code="already_approved")
+    return None
+
+
+def review_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
+    if refusal := access.refused(staff, "manage_complaints", order):
+        return refusal
+    if order.incident_report is None or order.incident_report.status != "submitted":
+        return Conflict("没有待审批的处理表", code="nothing_to_review")
+    return None
+
+
+def _check(refusal: AppError | None) -> None:
+    if refusal is not None:
+        raise refusal
+
+
+# -- the actions -----------------------------------------------------------------------------------------
+
+def take(staff: Staff, order: WorkOrder) -> None:
+    """首问责任制: a receptionist or manager who answers a complaint nobody handles yet becomes its handler
+    (assigned and acknowledged, both on the timeline) instead of being refused."""
+    actor = Actor.of_staff(staff)
+    move(order, "dispatch", actor, note=f"首问责任：{staff.name}答复业主，接手处理",
+         data={"assignee_id": staff.id, "round": order.rework_count, "first_responsibility": True})
+    order.assignee, order.offer_expires_at = staff, None
+    move(order, "accept", actor, note="已受理")
+    order.accepted_at = utcnow()
+
+
+def reply(staff: Staff, order: WorkOrder, content: str, final: bool) -> WorkOrder:
+    """A progress or final reply to the owner; answering acknowledges the complaint (受理). The final reply
+    closes the handling (the follow-up clock starts); an emergency cannot be closed before its incident
+    report is approved. A desk member answering a complaint that has no handler yet takes it first
+    (首问责任制)."""
+    _check(reply_refusal(staff, order, final))
     now = utcnow()
+    if order.status == "submitted":
+        take(staff, order)
+    elif order.status == "dispatched":  # answering is acknowledging: the 10-minute clock is met
+        move(order, "accept", Actor.of_staff(staff), note="已受理")
+        order.accepted_at = now
     if final:
-        if order.emergency and (order.incident_report is None or order.incident_report.status != "approved"):
-            raise Conflict("紧急事件须先提交《突发事件处理表》并经经理审批，才能结案", code="incident_report_required")
-        if order.status == "dispatched":  # answering is acknowledging
-            move(order, "accept", Actor.of_staff(staff), note="已受理")
-            order.accepted_at = now
         event = move(order, "resolve", Actor.of_staff(staff), note=content, data={"final": True})
         order.completed_at = now
         order.callback_due_at = sla.complaint_followup_due(now)
@@ -77,11 +146,7 @@ def reply(staff: Staff, order: WorkOrder, content: str, final: bool) -> WorkOrde
 
 def mark_important(staff: Staff, order: WorkOrder) -> WorkOrder:
     """The manager takes it personally: reply within 2 working days of receipt."""
-    access.require(staff, "manage_complaints", order)
-    if order.status not in states.OPEN:
-        raise Conflict("投诉已处理完毕或已取消", code="illegal_transition")
-    if order.important:
-        raise Conflict("已是重要投诉", code="already_important")
+    _check(important_refusal(staff, order))
     order.important = True
     order.reply_due_at = sla.complaint_reply_due(order.created_at, calendar_for(order.community), important=True)
     add_event(order, Actor.of_staff(staff), "important", note="标记为重要投诉，经理亲自处理")
@@ -96,9 +161,7 @@ def mark_important(staff: Staff, order: WorkOrder) -> WorkOrder:
 def corrective_action(staff: Staff, order: WorkOrder, action: str, deadline: date | None,
                       penalty: str) -> WorkOrder:
     """Service-attitude complaints: what is done about the staff member, by when (the manager decides)."""
-    access.require(staff, "manage_complaints", order)
-    if order.category != "service_attitude":
-        raise Conflict("只有服务态度投诉需要记录整改措施", code="not_service_attitude")
+    _check(corrective_refusal(staff, order))
     order.corrective_action, order.corrective_deadline, order.penalty = action, deadline, penalty or None
     add_event(order, Actor.of_staff(staff), "corrective_action", note=action,
               data={"deadline": deadline.isoformat() if deadline else None, "penalty": penalty,
@@ -108,12 +171,7 @@ def corrective_action(staff: Staff, order: WorkOrder, action: str, deadline: dat
 
 def record_arrival(staff: Staff, order: WorkOrder) -> WorkOrder:
     """Emergencies: the first responder on site (5-minute clock). Any staff member of the community."""
-    if not order.emergency:
-        raise Conflict("只有紧急事件需要记录到场", code="not_emergency")
-    if order.arrived_at is not None:
-        raise Conflict("已有人员到场", code="already_arrived")
-    if order.status in states.FINAL:
-        raise Conflict("事件已结案", code="illegal_transition")
+    _check(arrival_refusal(order))
     order.arrived_at = utcnow()
     add_event(order, Actor.of_staff(staff), "responder_arrived", note=f"{staff.name}已到场",
               data={"responder_id": staff.id})
@@ -121,11 +179,8 @@ def record_arrival(staff: Staff, order: WorkOrder) -> WorkOrder:
 
 
 def submit_incident_report(staff: Staff, order: WorkOrder, data: dict) -> IncidentReport:
-    if not order.emergency:
-        raise Conflict("只有紧急事件需要《突发事件处理表》", code="not_emergency")
+    _check(report_refusal(order))
     report = order.incident_report
-    if report is not None and report.status == "approved":
-        raise Conflict("处理表已审批", code="already_approved")
     if report is None:
         report = IncidentReport(order=order)
         db.session.add(report)
@@ -140,10 +195,8 @@ def submit_incident_report(staff: Staff, order: WorkOrder, data: dict) -> Incide
 
 
 def review_incident_report(staff: Staff, order: WorkOrder, approve: bool, note: str) -> IncidentReport:
-    access.require(staff, "manage_complaints", order)
+    _check(review_refusal(staff, order))
     report = order.incident_report
-    if report is None or report.status != "submitted":
-        raise Conflict("没有待审批的处理表", code="nothing_to_review")
     report.status = "approved" if approve else "rejected"
     report.reviewed_by_id, report.reviewed_at, report.review_note = staff.id, utcnow(), note or None
     add_event(order, Actor.of_staff(staff), "incident_review", note=note,

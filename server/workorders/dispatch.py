@@ -3,6 +3,7 @@ the 10-minute offer timeout that moves it on, and the desk's manual assignment. 
 outbox runner, which commits at the job's end."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 from .. import outbox
 from ..accounts.models import Staff
 from ..auth import access
-from ..errors import Conflict, ValidationFailed
+from ..errors import AppError, Conflict, ValidationFailed
 from ..extensions import db
 from ..timeutil import utcnow
 from ..wechat import messages
@@ -23,19 +24,72 @@ from .models import WorkOrder, WorkOrderEvent
 from .notify import alert, managers, receptionists_on_duty, supervisors, tell_owner
 
 
+ASSIGNABLE_ROLES = ("worker", "supervisor")
+
+
+def assignable(worker: Staff | None, order: WorkOrder) -> bool:
+    """A worker or supervisor of the order's department and community, still employed."""
+    return worker is not None and worker.community_id == order.community_id and worker.active \
+        and worker.department == order.department and worker.role in ASSIGNABLE_ROLES
+
+
+def assign_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
+    """Why `staff` may not assign or reassign `order` now (None: they may)."""
+    if refusal := access.refused(staff, "assign", order):
+        return refusal
+    try:
+        states.apply(order.status, _assign_event(order))
+    except states.IllegalTransition as exc:
+        return Conflict(exc.message, code="illegal_transition")
+    return None
+
+
+def _assign_event(order: WorkOrder) -> str:
+    return "dispatch" if order.status == "submitted" else "reassign"
+
+
 def assign(staff: Staff, order: WorkOrder, assignee_id: int, appointment_at: datetime | None) -> WorkOrder:
     access.require(staff, "assign", order)
     worker = db.session.get(Staff, assignee_id)
-    if worker is None or worker.community_id != order.community_id or not worker.active \
-            or worker.department != order.department or worker.role not in ("worker", "supervisor"):
+    if not assignable(worker, order):
         raise ValidationFailed("只能派给本部门在职员工", fields={"assignee_id": ["只能派给本部门在职员工"]})
     if worker.id == order.assignee_id and order.status == "dispatched":
         raise Conflict("该工单已派给此员工", code="already_assigned")
     if appointment_at:
         order.appointment_at = appointment_at
         order.appointment_confirmed_at = order.appointment_confirmed_at or utcnow()
-    offer(order, worker, Actor.of_staff(staff), "dispatch" if order.status == "submitted" else "reassign")
+    offer(order, worker, Actor.of_staff(staff), _assign_event(order))
     return order
+
+
+@dataclass(frozen=True)
+class WorkerLoad:
+    """A member of staff an order may be given to, with what they carry now."""
+    staff: Staff
+    open_orders: int  # orders dispatched to them or in hand (states.WORKER_LOAD)
+    has_skill: bool  # the order needs no particular skill, or they have it
+
+
+def open_orders(community_id: int) -> dict[int, int]:
+    """staff id -> orders dispatched to them or in hand, for the whole community in one query."""
+    return dict(db.session.execute(
+        select(WorkOrder.assignee_id, func.count()).where(WorkOrder.status.in_(states.WORKER_LOAD),
+                                                         WorkOrder.community_id == community_id)
+        .group_by(WorkOrder.assignee_id)).all())
+
+
+def eligible_workers(staff: Staff, order: WorkOrder) -> list[WorkerLoad]:
+    """Whom `staff` may assign `order` to: on duty first, then those with the skill, then the least loaded."""
+    access.require(staff, "assign", order)
+    load = open_orders(order.community_id)
+    people = db.session.scalars(select(Staff).where(
+        Staff.community_id == order.community_id, Staff.department == order.department,
+        Staff.role.in_(ASSIGNABLE_ROLES), Staff.active.is_(True)))
+    out = [WorkerLoad(w, load.get(w.id, 0), order.skill is None or order.skill in (w.skills or ()))
+           for w in people if assignable(w, order)]
+    out.sort(key=lambda x: (not x.staff.on_duty, not x.has_skill, x.staff.role != "worker", x.open_orders,
+                            x.staff.id))
+    return out
 
 
 def offer(order: WorkOrder, worker: Staff, actor: Actor, event_name: str) -> None:
@@ -73,10 +127,7 @@ def _declined_this_round(order: WorkOrder) -> set[int]:
 
 
 def _candidates(order: WorkOrder) -> list[rules.Candidate]:
-    load = dict(db.session.execute(
-        select(WorkOrder.assignee_id, func.count()).where(WorkOrder.status.in_(states.WORKER_LOAD),
-                                                         WorkOrder.community_id == order.community_id)
-        .group_by(WorkOrder.assignee_id)).all())
+    load = open_orders(order.community_id)
     workers = db.session.scalars(select(Staff).where(
         Staff.community_id == order.community_id, Staff.department == order.department, Staff.role == "worker",
         Staff.active.is_(True), Staff.on_duty.is_(True)))

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import outbox, ratelimit
 from ..accounts.models import Owner, Staff
 from ..auth import access
-from ..errors import Conflict, ValidationFailed
+from ..errors import AppError, Conflict, ValidationFailed
 from ..extensions import db
 from ..timeutil import as_utc, to_local, utcnow
 from ..uploads import services as uploads
@@ -190,12 +192,20 @@ def _material_usages(order: WorkOrder, materials: list[dict]) -> list[MaterialUs
     return usages
 
 
+def callback_refusal(staff: Staff, order: WorkOrder) -> AppError | None:
+    """Why `staff` may not record a callback of `order` now (None: they may)."""
+    if refusal := access.refused(staff, "desk", order):
+        return refusal
+    if order.status not in states.DONE:
+        return Conflict("工单完工后才能回访", code="not_completed")
+    return None
+
+
 def record_callback(staff: Staff, order: WorkOrder, result: str, note: str) -> Callback:
     """The desk's callback of done work (repairs, paid services; complaints' follow-up): unsatisfied means
     free rework, or a complaint reopened with the manager."""
-    access.require(staff, "desk", order)
-    if order.status not in ("completed", "confirmed", "closed"):
-        raise Conflict("工单完工后才能回访", code="not_completed")
+    if refusal := callback_refusal(staff, order):
+        raise refusal
     callback = Callback(order_id=order.id, staff_id=staff.id, result=result, note=note, at=utcnow())
     db.session.add(callback)
     order.callback_at = order.callback_at or callback.at
@@ -205,3 +215,9 @@ def record_callback(staff: Staff, order: WorkOrder, result: str, note: str) -> C
     if result == "unsatisfied":
         not_satisfied(order, Actor.of_staff(staff), f"回访不满意（{note}）" if note else "回访不满意")
     return callback
+
+
+def callbacks_of(order: WorkOrder) -> list[Callback]:
+    """The order's callbacks, oldest first, with who made them."""
+    return list(db.session.scalars(select(Callback).where(Callback.order_id == order.id)
+                                   .options(selectinload(Callback.staff)).order_by(Callback.at, Callback.id)))

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint,
+    JSON, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -64,12 +64,30 @@ class OrderCounter(db.Model):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+# The staff's order list (workorders/filters.py) over hundreds of thousands of orders: each filter is served
+# by an index. Running clocks (clocks.py) are found through the status index, except the two that run in
+# final states: callbacks not yet made and emergencies nobody reached, each with a small partial index.
+TEXT_SEARCH = ("number", "title", "description", "contact_name", "contact_phone")
+
+
 class WorkOrder(db.Model):
     __tablename__ = "work_orders"
     __table_args__ = (
         Index("ix_work_orders_community_status", "community_id", "status"),
         Index("ix_work_orders_assignee_status", "assignee_id", "status"),
         Index("ix_work_orders_house", "house_id"),
+        Index("ix_work_orders_community_created", "community_id", "created_at"),
+        Index("ix_work_orders_community_kind_category", "community_id", "kind", "category"),
+        Index("ix_work_orders_community_department", "community_id", "department", "status"),
+        Index("ix_work_orders_flagged", "community_id", "id",
+              postgresql_where=text("urgent IS true OR important IS true")),
+        Index("ix_work_orders_callback_running", "community_id", "callback_due_at",
+              postgresql_where=text("callback_at IS NULL")),
+        Index("ix_work_orders_onsite_running", "community_id", "onsite_due_at",
+              postgresql_where=text("emergency IS true AND arrived_at IS NULL")),
+        # text search (filters._text): trigrams, PostgreSQL only (the migration skips it elsewhere)
+        Index("ix_work_orders_text", *TEXT_SEARCH, postgresql_using="gin",
+              postgresql_ops={column: "gin_trgm_ops" for column in TEXT_SEARCH}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

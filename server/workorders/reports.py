@@ -46,6 +46,7 @@ from ..accounts import rules as account_rules
 from ..accounts.models import Community, Staff
 from ..auth import access
 from ..extensions import db
+from ..money import yuan_number
 from ..pagination import paginate
 from ..reporting import half_up, month_bounds, month_text, workbook_bytes
 from ..timeutil import to_local, utcnow
@@ -188,8 +189,7 @@ DETAIL_HEADERS = ["工单号", "部门", "服务项目", "下单时间", "状态
                   "返工次数", "评分", "回访结果"]
 
 
-def _yuan(fen: int | None) -> float | None:
-    return None if fen is None else float(Decimal(fen) / 100)
+_yuan = yuan_number
 
 
 def _callback_text(row: OrderRow) -> str:

@@ -2,17 +2,21 @@
 desk (/api/v1/staff/work-orders, catalog, callbacks). Parse -> one service call -> commit -> dump."""
 from __future__ import annotations
 
+from flask import Response
+
 from ..api import BEARER, blueprint
 from ..auth.access import requires
 from ..auth.services import require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
-from . import access, catalog, complaints, dispatch, events, intake, lifecycle, payments, rules
+from ..reporting import BINARY, XLSX_MIMETYPE, xlsx_response
+from . import access, catalog, complaints, dispatch, events, export, filters, intake, lifecycle, payments, rules
 from .schemas import (
     AcceptIn, AssignIn, CallbackIn, CallbackOut, CatalogArgs, CatalogOut, CompleteIn, ConfirmIn, CorrectiveIn,
     DeskOrderIn, IncidentReportIn, IncidentReviewIn, ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch,
     OptionalReasonIn, OrderArgs, OrderIn, OrderOut, OrderPage, OrderSummaryOut, PaymentIn, PaymentOut, RatingIn,
-    ReasonIn, ReplyIn, StaffItemOut, StaffOrderArgs, StaffOrderOut, StaffOrderPage, TaskArgs,
+    ReasonIn, ReplyIn, StaffItemOut, StaffOrderArgs, StaffOrderFilters, StaffOrderOut, StaffOrderPage, TaskArgs,
+    WorkerLoadOut,
 )
 
 owner_blp = blueprint("work-orders", "/api/v1/work-orders", "业主工单：报修、有偿服务的提交、进度、确认与评价")
@@ -252,8 +256,21 @@ def register_order(data):
 @desk_blp.doc(security=BEARER)
 def list_desk_orders(args):
     """本小区工单（主管：本部门；收费员：有偿服务）"""
-    stmt = access.staff_orders_query(require_staff(), args)
-    return paginate(stmt, args["page"], args["per_page"])
+    return filters.paged(access.staff_orders_query(require_staff(), args), args)
+
+
+@desk_blp.get("/export")
+@desk_blp.arguments(StaffOrderFilters, location="query")
+@desk_blp.response(200, description="xlsx 文件；筛选结果超过 5000 条时只含前 5000 条（另有“说明”工作表），"
+                                    "响应头 X-Export-Total 为筛选结果总数、X-Export-Rows 为文件中的条数")
+@desk_blp.doc(security=BEARER, responses={200: {"content": {XLSX_MIMETYPE: {"schema": BINARY}}}})
+def export_desk_orders(args):
+    """导出工单（xlsx，中文表头）：筛选与排序同列表，单次最多 5000 条"""
+    result = export.export(require_staff(), args)
+    response = xlsx_response(result.data, *result.filenames)
+    response.headers["X-Export-Total"] = str(result.total)
+    response.headers["X-Export-Rows"] = str(result.rows)
+    return response
 
 
 @desk_blp.get("/<int:order_id>")
@@ -275,6 +292,15 @@ def assign_order(data, order_id):
     dispatch.assign(staff, order, data["assignee_id"], data["appointment_at"])
     db.session.commit()
     return order
+
+
+@desk_blp.get("/<int:order_id>/workers")
+@desk_blp.response(200, WorkerLoadOut(many=True))
+@desk_blp.doc(security=BEARER)
+def eligible_workers(order_id):
+    """可派的员工（本部门在职员工、主管）：是否在岗、是否具备技能、手上未完工的工单数；在岗、有技能、工单少的在前"""
+    staff = require_staff()
+    return dispatch.eligible_workers(staff, access.staff_order(staff, order_id))
 
 
 @desk_blp.post("/<int:order_id>/cancel")
@@ -316,6 +342,16 @@ def record_payment(data, order_id):
     payment = payments.record_on_site(staff, order, data)
     db.session.commit()
     return payment
+
+
+@desk_blp.get("/<int:order_id>/payments/<int:payment_id>/receipt")
+@desk_blp.response(200, description="收款收据（HTML，可打印）", content_type="text/html")
+@desk_blp.doc(security=BEARER, responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+def payment_receipt(order_id, payment_id):
+    """有偿服务收款收据：与物业费收据同一格式，可打印"""
+    staff = require_staff()
+    html = payments.receipt_html(access.staff_order(staff, order_id), payment_id)
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
 
 
 # -- complaints ------------------------------------------------------------------------------------------

@@ -233,9 +233,37 @@ class OrderArgs(PageArgs):
     status = ma.fields.String(validate=validate.OneOf(list(states.STATUSES)))
 
 
-class StaffOrderArgs(OrderArgs):
+CLOCK_FILTERS = {"missed": "有时限已超", "soon": "30 分钟内到期", "breached": "曾超时（有超时记录）"}
+ORDER_SORTS = {"newest": "最新受理在前", "due": "时限最近在前", "open": "未结在前"}
+
+
+class StaffOrderFilters(ma.Schema):
+    """Filters of the staff's order list, shared by the JSON list, its xlsx export and the admin page."""
+    kind = ma.fields.String(validate=validate.OneOf(list(rules.KINDS)))
+    status = ma.fields.String(validate=validate.OneOf(list(states.STATUSES)))
     department = ma.fields.String(validate=validate.OneOf(list(account_rules.DEPARTMENTS)))
+    category = Text(30, metadata={"description": "报修或投诉类别（见 /api/v1/catalog），有偿服务为 item:<服务项目 id>"})
     overdue = ma.fields.Boolean(metadata={"description": "只看已超过完工时限的未完工单"})
+    open = ma.fields.Boolean(metadata={"description": "只看未完工（待派单、已派单、已接单、处理中、已暂停）"})
+    clock = ma.fields.String(validate=validate.OneOf(list(CLOCK_FILTERS)), metadata={
+        "description": "missed：有时限仍在计时且已超时；soon：有时限在 30 分钟内到期；breached：曾有超时记录"})
+    emergency = ma.fields.Boolean(metadata={"description": "true：只看紧急（紧急报修、紧急事件投诉）"})
+    important = ma.fields.Boolean(metadata={"description": "true：只看重要投诉"})
+    created_from = ma.fields.Date(metadata={"description": "受理日期起（含），YYYY-MM-DD，北京时间"})
+    created_to = ma.fields.Date(metadata={"description": "受理日期止（含），YYYY-MM-DD，北京时间"})
+    house = Text(30, metadata={"description": "房屋 1-1-101（楼栋-单元-房号），或楼栋 1、楼栋-单元 1-2"})
+    q = Text(50, metadata={"description": "单号，或标题、描述、联系人、联系电话中的文字"})
+    sort = ma.fields.String(load_default="newest", validate=validate.OneOf(list(ORDER_SORTS)),
+                            metadata={"description": "newest 最新受理在前（默认）| due 时限最近在前 | open 未结在前"})
+
+    @validates_schema
+    def dates_in_order(self, data, **kwargs):
+        if data.get("created_from") and data.get("created_to") and data["created_to"] < data["created_from"]:
+            raise ValidationError({"created_to": ["结束日期不能早于开始日期"]})
+
+
+class StaffOrderArgs(PageArgs, StaffOrderFilters):
+    pass
 
 
 class TaskArgs(ma.Schema):
@@ -311,6 +339,18 @@ class PaymentOut(ma.Schema):
     receipt_no = ma.fields.String()
     collector = ma.fields.Nested(PersonOut, allow_none=True)
     collected_at = LocalDateTime()
+
+
+class WorkerLoadOut(ma.Schema):
+    id = ma.fields.Integer(attribute="staff.id")
+    name = ma.fields.String(attribute="staff.name")
+    phone = ma.fields.String(attribute="staff.phone")
+    role = ma.fields.String(attribute="staff.role")
+    role_label = ma.fields.Function(lambda w: account_rules.ROLES.get(w.staff.role, w.staff.role))
+    on_duty = ma.fields.Boolean(attribute="staff.on_duty", metadata={"description": "在岗"})
+    skills = ma.fields.List(ma.fields.String(), attribute="staff.skills")
+    has_skill = ma.fields.Boolean(metadata={"description": "工单无技能要求，或该员工具备所需技能"})
+    open_orders = ma.fields.Integer(metadata={"description": "已派给该员工、尚未完工的工单数"})
 
 
 class CallbackOut(ma.Schema):

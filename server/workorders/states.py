@@ -69,6 +69,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 OPEN = frozenset({"submitted", "dispatched", "accepted", "on_site", "paused"})  # work still to do
 WORKER_LOAD = frozenset({"dispatched", "accepted", "on_site", "paused"})  # counts against a worker
 FINAL = frozenset({"closed", "cancelled"})
+DONE = frozenset({"completed", "confirmed", "closed"})  # the work is done (awaiting confirmation or later)
 
 
 class IllegalTransition(Exception):
