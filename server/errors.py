@@ -14,7 +14,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, current_app, g, has_request_context, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -207,6 +207,16 @@ def handle_integrity_error(error: IntegrityError):
     return envelope(409, "conflict", "数据已被修改或重复提交，请刷新后重试")
 
 
+def handle_data_error(error: Exception):
+    """A value the database cannot hold (a number out of range...) that validation let through: the
+    caller's input, so a 422, not a 500."""
+    from .extensions import db
+
+    db.session.rollback()
+    log.warning("value refused by the database: %s", type(error).__name__)
+    return envelope(422, "value_out_of_range", "提交的数值超出范围")
+
+
 def handle_unexpected(error: Exception):
     from .extensions import db
 
@@ -222,6 +232,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(OverflowError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)
 
 

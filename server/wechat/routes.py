@@ -19,7 +19,7 @@ from ..auth.services import require_owner, require_staff
 from ..errors import Forbidden
 from ..extensions import db
 from ..pagination import paginate
-from ..schemas import LocalDateTime, PageArgs, page_of
+from ..schemas import Int, LocalDateTime, PageArgs, page_of
 from . import services
 from .models import Message
 
@@ -34,7 +34,7 @@ class SubscriptionOut(ma.Schema):
     key = ma.fields.String()
     template_id = ma.fields.String()
     title = ma.fields.String()
-    credits = ma.fields.Integer(metadata={"description": "剩余可发送次数"})
+    credits = Int(metadata={"description": "剩余可发送次数"})
 
 
 class ConsentIn(ma.Schema):
@@ -68,10 +68,10 @@ class MessageArgs(PageArgs):
 
 
 class MessageOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     kind = ma.fields.String()
-    owner_id = ma.fields.Integer(allow_none=True)
-    staff_id = ma.fields.Integer(allow_none=True)
+    owner_id = Int(allow_none=True)
+    staff_id = Int(allow_none=True)
     touser = ma.fields.String(allow_none=True)
     template_key = ma.fields.String()
     template_id = ma.fields.String()
@@ -79,9 +79,9 @@ class MessageOut(ma.Schema):
     payload = ma.fields.Dict()
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda m: services.STATUS_LABELS[m.status])
-    error_code = ma.fields.Integer(allow_none=True)
+    error_code = Int(allow_none=True)
     error_message = ma.fields.String(allow_none=True)
-    attempts = ma.fields.Integer()
+    attempts = Int()
     request_id = ma.fields.String(allow_none=True)
     created_at = LocalDateTime()
     sent_at = LocalDateTime(allow_none=True)
