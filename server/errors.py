@@ -35,6 +35,12 @@ class AppError(Exception):
         self.headers = headers or {}
 
 
+class BadRequest(AppError):
+    status = 400
+    code = "bad_request"
+    message = "请求格式有误"
+
+
 class ValidationFailed(AppError):
     status = 422
     code = "validation_error"

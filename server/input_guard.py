@@ -10,7 +10,7 @@ import re
 from flask import Flask, request
 from werkzeug.routing import IntegerConverter
 
-from .errors import AppError, ValidationFailed
+from .errors import BadRequest, ValidationFailed
 
 MAX_DEPTH = 32
 BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
@@ -18,8 +18,7 @@ BAD_TEXT_MESSAGE = "不能包含空字符或无效的 Unicode 字符"
 MAX_ID = 2**31 - 1
 
 
-class BadJson(AppError):
-    status = 400
+class BadJson(BadRequest):
     code = "bad_json"
     message = "请求体不是合法的 JSON"
 
