@@ -40,6 +40,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     _init_database(app)
     init_redis(app)
 
+    from .input_guard import init_input_guard
+
+    init_input_guard(app)  # before any route: <int:...> is a bounded id
+
     from .outbox import init_outbox
 
     init_outbox()

@@ -94,8 +94,13 @@ SETTINGS: list[Setting] = [
     Setting("MP_STATE", "formal", "miniprogram_state of subscribe messages: formal | trial | developer."),
     Setting("OA_APPID", "wx-demo-oa", "Official account (service account) AppID, for staff pushes."),
     Setting("OA_SECRET", "demo-oa-secret", "Official account AppSecret.", secret=True),
-    Setting("OA_TOKEN", "demo-oa-token", "Official account server-callback Token (plain-text mode).",
+    Setting("OA_TOKEN", "demo-oa-token", "Official account server-callback Token (signs every callback).",
             secret=True),
+    Setting("OA_ENCODING_AES_KEY", "", "Official account EncodingAESKey (43 characters) for the callback's safe "
+            "mode (消息加解密方式：安全模式), which production should use: events are encrypted and only "
+            "encrypted ones are accepted. Empty: plain-text mode (development).", secret=True),
+    Setting("OA_CALLBACK_MAX_SKEW", "300", "Seconds a callback's timestamp may differ from now; each nonce is "
+            "accepted once within that window (replays are refused).", int),
     Setting("SUBSCRIBE_TEMPLATES", "{}", "JSON object: subscribe-message template key -> template_id chosen in "
             "the mini-program console, e.g. {\"binding_result\": \"AbC...\"}. Unlisted keys use the "
             "sandbox ids.", _json_dict),

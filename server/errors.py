@@ -14,7 +14,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, current_app, g, has_request_context, jsonify, request
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,12 @@ class AppError(Exception):
         if code:
             self.code = code
         self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status = 400
+    code = "bad_request"
+    message = "请求格式有误"
 
 
 class ValidationFailed(AppError):
@@ -210,6 +216,23 @@ def handle_integrity_error(error: IntegrityError):
     return envelope(409, "conflict", "数据已被修改或重复提交，请刷新后重试")
 
 
+# SQLSTATEs of a value too large for its column: numeric_value_out_of_range, datetime_field_overflow.
+OUT_OF_RANGE = {"22003", "22008"}
+
+
+def handle_data_error(error: Exception):
+    """A number or date the database cannot hold that validation let through is the caller's input: a 422,
+    not a 500. Any other data error (a bad cast in our own SQL...) is ours: a 500."""
+    from .extensions import db
+
+    sqlstate = getattr(getattr(error, "orig", None), "sqlstate", None)
+    if not (isinstance(error, OverflowError) or sqlstate in OUT_OF_RANGE):
+        return handle_unexpected(error)
+    db.session.rollback()
+    log.warning("value refused by the database: %s %s", type(error).__name__, sqlstate or "")
+    return envelope(422, "value_out_of_range", "提交的数值超出范围")
+
+
 def handle_unexpected(error: Exception):
     from .extensions import db
 
@@ -228,6 +251,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(AppError, handle_app_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(OverflowError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)
 
 

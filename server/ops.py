@@ -6,6 +6,7 @@ from sqlalchemy import func, select, text
 
 from . import outbox
 from .api import blueprint
+from .schemas import Int
 from .extensions import db, get_redis
 
 health_blp = blueprint("health", "/api/v1/health", "健康检查")
@@ -21,7 +22,7 @@ class HealthOut(ma.Schema):
                                                        "background work waits) | down (database down)"})
     database = ma.fields.Nested(CheckOut)
     redis = ma.fields.Nested(CheckOut)
-    pending_jobs = ma.fields.Integer(allow_none=True)
+    pending_jobs = Int(allow_none=True)
 
 
 def _check(fn) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from ..schemas import LocalDateTime, PageArgs, Phone, Text, mask_phone, page_of
+from ..schemas import DecimalText, Int, LocalDateTime, PageArgs, Phone, Text, mask_phone, page_of
 from . import rules
 
 MemberRole = ma.fields.String(required=True, validate=validate.OneOf(list(rules.MEMBER_ROLES)))
@@ -16,18 +16,18 @@ class CommunityOut(ma.Schema):
 
 
 class HouseOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     community = ma.fields.Nested(CommunityOut)
     building = ma.fields.Function(lambda h: h.building.code)
     unit = ma.fields.String()
     room = ma.fields.String()
-    floor = ma.fields.Integer(allow_none=True)
-    area_m2 = ma.fields.Decimal(as_string=True, allow_none=True)
+    floor = Int(allow_none=True)
+    area_m2 = DecimalText(allow_none=True)
     label = ma.fields.String()
 
 
 class MembershipOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     house = ma.fields.Nested(HouseOut)
     role = ma.fields.String()
     role_label = ma.fields.Function(lambda m: rules.MEMBER_ROLES[m.role])
@@ -41,14 +41,14 @@ class MembershipOut(ma.Schema):
 
 
 class OwnerOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
     phone_verified = ma.fields.Function(lambda o: o.phone_verified_at is not None)
 
 
 class StaffOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String()
     phone = ma.fields.String()
     community = ma.fields.Nested(CommunityOut)
@@ -97,7 +97,7 @@ class MemberOut(MembershipOut):
 
 
 class InvitationOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String()
     phone = ma.fields.Function(lambda e: mask_phone(e.phone))
     role = ma.fields.String()
@@ -116,7 +116,7 @@ class BindingArgs(PageArgs):
 
 
 class ReviewerOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String()
 
 
@@ -170,7 +170,7 @@ class OaBindingOut(ma.Schema):
 
 
 class BuildingOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     code = ma.fields.String(metadata={"description": "楼栋编号，通知范围等处使用"})
     name = ma.fields.String()
 

@@ -8,7 +8,7 @@ from ..api import BEARER, blueprint
 from ..auth.services import require_staff
 from ..extensions import db
 from ..money import OFFLINE_METHODS, PAYMENT_METHODS
-from ..schemas import LocalDateTime, PersonOut, Text
+from ..schemas import Day, Int, LocalDateTime, PersonOut, Text
 from ..timeutil import local_today
 from . import handover
 
@@ -19,21 +19,21 @@ handover_blp = blueprint("cash-handover", "/api/v1/staff/cash-handover",
 # -- schemas -----------------------------------------------------------------------------------------------
 
 class HandoverArgs(ma.Schema):
-    date = ma.fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD，默认为小区时区的今天"})
+    date = Day(load_default=None, metadata={"description": "YYYY-MM-DD，默认为小区时区的今天"})
 
 
 class HandoverIn(ma.Schema):
-    collector_id = ma.fields.Integer(required=True, strict=True, metadata={"description": "收款员工 id"})
-    date = ma.fields.Date(required=True, metadata={"description": "收款日期 YYYY-MM-DD"})
+    collector_id = Int(required=True, strict=True, metadata={"description": "收款员工 id"})
+    date = Day(required=True, metadata={"description": "收款日期 YYYY-MM-DD"})
     note = Text(200, load_default="")
 
 
 class HandoverOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     collector = ma.fields.Nested(PersonOut)
-    day = ma.fields.Date()
-    total_fen = ma.fields.Integer()
-    cash_fen = ma.fields.Integer()
+    day = Day()
+    total_fen = Int()
+    cash_fen = Int()
     received_by = ma.fields.Nested(PersonOut)
     received_at = LocalDateTime()
     note = ma.fields.String()
@@ -42,7 +42,7 @@ class HandoverOut(ma.Schema):
 class MethodAmountOut(ma.Schema):
     method = ma.fields.String()
     method_label = ma.fields.String()
-    amount_fen = ma.fields.Integer()
+    amount_fen = Int()
 
 
 def _by_method(sheet: dict) -> list[dict]:
@@ -55,7 +55,7 @@ TAKING_KINDS = {"service": "有偿服务", "fee": "物业收费"}
 
 class TakingOut(ma.Schema):
     """One sum taken in person: a paid-service payment (kind service) or a fee payment at the desk (kind fee)."""
-    id = ma.fields.Integer(metadata={"description": "service: 工单收款记录 id；fee: 缴费记录 id（/staff/payments/{id}）"})
+    id = Int(metadata={"description": "service: 工单收款记录 id；fee: 缴费记录 id（/staff/payments/{id}）"})
     kind = ma.fields.String(metadata={"description": "service | fee"})
     kind_label = ma.fields.Function(lambda t: TAKING_KINDS[t.kind])
     order_id = ma.fields.Function(lambda t: t.order.id if t.order else None)
@@ -63,7 +63,7 @@ class TakingOut(ma.Schema):
     description = ma.fields.String()
     method = ma.fields.String()
     method_label = ma.fields.Function(lambda t: PAYMENT_METHODS[t.method])
-    amount_fen = ma.fields.Integer()
+    amount_fen = Int()
     receipt_no = ma.fields.String()
     collector = ma.fields.Nested(PersonOut, allow_none=True)
     collected_at = LocalDateTime()
@@ -71,13 +71,13 @@ class TakingOut(ma.Schema):
 
 class HandoverSheetOut(ma.Schema):
     collector = ma.fields.Nested(PersonOut, allow_none=True)
-    day = ma.fields.Date()
-    total_fen = ma.fields.Integer()
+    day = Day()
+    total_fen = Int()
     by_method = ma.fields.Function(lambda s: MethodAmountOut(many=True).dump(_by_method(s)),
                                    metadata={"description": "现金 / POS 刷卡 / 转账 各自金额（分）"})
     payments = ma.fields.List(ma.fields.Nested(TakingOut),
                               metadata={"description": "当日收款：有偿服务收款与前台物业缴费"})
-    pending_fen = ma.fields.Integer(metadata={"description": "尚未交给财务的金额（分）"})
+    pending_fen = Int(metadata={"description": "尚未交给财务的金额（分）"})
     handed_over = ma.fields.Function(lambda s: s["pending_fen"] == 0)
     handovers = ma.fields.List(ma.fields.Nested(HandoverOut))
 

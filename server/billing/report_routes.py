@@ -14,7 +14,7 @@ from ..auth.services import require_staff
 from ..extensions import db
 from ..pagination import paginate
 from ..reporting import BINARY, XLSX_MIMETYPE, MonthField, xlsx_response
-from ..schemas import LocalDateTime, PageArgs, Text, page_of
+from ..schemas import Day, Int, LocalDateTime, PageArgs, Text, page_of
 from . import reconciliation, report_xlsx, reports
 from .reconciliation_compare import DIFF_KINDS, describe
 from .report_figures import DEFAULT_ARREARS_LIMIT, DEFINITIONS, WEEKLY_DEFINITIONS, parse_week
@@ -39,7 +39,7 @@ class CollectionArgs(ma.Schema):
     format = ma.fields.String(**FORMAT)
     as_of = LocalDateTime(load_default=None, metadata={
         "description": "统计时点（ISO 8601，默认当前时间；不带时区按北京时间）"})
-    arrears_limit = ma.fields.Integer(load_default=DEFAULT_ARREARS_LIMIT, validate=validate.Range(0, 10000),
+    arrears_limit = Int(load_default=DEFAULT_ARREARS_LIMIT, validate=validate.Range(0, 10000),
                                       metadata={"description": "JSON 中列出的欠费户数（欠费多的在前）；xlsx 列出全部"})
 
 
@@ -57,24 +57,24 @@ class WeekArgs(ma.Schema):
 
 
 class FiguresOut(ma.Schema):
-    bills = ma.fields.Integer(metadata={"description": "应收账单数"})
-    billed_fen = ma.fields.Integer(metadata={"description": "应收（分）"})
-    paid_bills = ma.fields.Integer()
-    collected_fen = ma.fields.Integer(metadata={"description": "实收（分）"})
-    outstanding_fen = ma.fields.Integer()
+    bills = Int(metadata={"description": "应收账单数"})
+    billed_fen = Int(metadata={"description": "应收（分）"})
+    paid_bills = Int()
+    collected_fen = Int(metadata={"description": "实收（分）"})
+    outstanding_fen = Int()
     collection_rate = ma.fields.Float(allow_none=True, metadata={"description": "收费率（按金额），0..1"})
-    houses = ma.fields.Integer()
-    houses_paid = ma.fields.Integer()
+    houses = Int()
+    houses_paid = Int()
     household_rate = ma.fields.Float(allow_none=True, metadata={"description": "户收费率，0..1"})
 
 
 class BuildingFiguresOut(FiguresOut):
-    building_id = ma.fields.Integer()
+    building_id = Int()
     building = ma.fields.String()
 
 
 class ItemFiguresOut(FiguresOut):
-    fee_item_id = ma.fields.Integer()
+    fee_item_id = Int()
     code = ma.fields.String()
     name = ma.fields.String()
     advance = ma.fields.Boolean()
@@ -85,60 +85,60 @@ class BucketOut(ma.Schema):
     label = ma.fields.String()
 
 
-BucketAmounts = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+BucketAmounts = ma.fields.Dict(keys=ma.fields.String(), values=Int(),
                                metadata={"description": "账龄段 -> 欠费（分）"})
 
 
 class ArrearsTotalOut(ma.Schema):
-    houses = ma.fields.Integer()
-    bills = ma.fields.Integer()
-    amount_fen = ma.fields.Integer()
+    houses = Int()
+    bills = Int()
+    amount_fen = Int()
     buckets = BucketAmounts
 
 
 class ArrearsBuildingOut(ArrearsTotalOut):
-    building_id = ma.fields.Integer()
+    building_id = Int()
     building = ma.fields.String()
 
 
 class ArrearsHouseOut(ma.Schema):
-    house_id = ma.fields.Integer()
+    house_id = Int()
     house = ma.fields.String()
     building = ma.fields.String()
-    bills = ma.fields.Integer()
-    amount_fen = ma.fields.Integer()
-    oldest_due = ma.fields.Date()
-    days_overdue = ma.fields.Integer(metadata={"description": "最早一笔的逾期天数"})
+    bills = Int()
+    amount_fen = Int()
+    oldest_due = Day()
+    days_overdue = Int(metadata={"description": "最早一笔的逾期天数"})
     periods = ma.fields.String()
     buckets = BucketAmounts
 
 
 class ArrearsOut(ma.Schema):
-    date = ma.fields.Date(metadata={"description": "计算逾期天数的日期（统计时点的北京时间日期）"})
+    date = Day(metadata={"description": "计算逾期天数的日期（统计时点的北京时间日期）"})
     buckets = ma.fields.List(ma.fields.Nested(BucketOut))
     total = ma.fields.Nested(ArrearsTotalOut)
     by_building = ma.fields.List(ma.fields.Nested(ArrearsBuildingOut))
     houses = ma.fields.List(ma.fields.Nested(ArrearsHouseOut))
-    house_count = ma.fields.Integer()
+    house_count = Int()
     houses_truncated = ma.fields.Boolean()
 
 
 class RecoveryOut(ma.Schema):
-    bills = ma.fields.Integer()
-    billed_fen = ma.fields.Integer()
-    recovered_fen = ma.fields.Integer()
-    outstanding_fen = ma.fields.Integer()
+    bills = Int()
+    billed_fen = Int()
+    recovered_fen = Int()
+    outstanding_fen = Int()
     recovery_rate = ma.fields.Float(allow_none=True)
     fully_recovered = ma.fields.Boolean()
 
 
 class RecoveryBuildingOut(RecoveryOut):
-    building_id = ma.fields.Integer()
+    building_id = Int()
     building = ma.fields.String()
 
 
 class RecoveryItemOut(RecoveryOut):
-    fee_item_id = ma.fields.Integer()
+    fee_item_id = Int()
     code = ma.fields.String()
     name = ma.fields.String()
     by_building = ma.fields.List(ma.fields.Nested(RecoveryBuildingOut))
@@ -153,30 +153,30 @@ class AdvancesOut(ma.Schema):
 class MethodOut(ma.Schema):
     method = ma.fields.String()
     label = ma.fields.String()
-    payments = ma.fields.Integer()
-    bills = ma.fields.Integer()
-    amount_fen = ma.fields.Integer()
+    payments = Int()
+    bills = Int()
+    amount_fen = Int()
 
 
 class CollectedItemOut(ma.Schema):
-    fee_item_id = ma.fields.Integer()
+    fee_item_id = Int()
     code = ma.fields.String()
     name = ma.fields.String()
-    bills = ma.fields.Integer()
-    amount_fen = ma.fields.Integer()
+    bills = Int()
+    amount_fen = Int()
 
 
 class PeriodKindOut(ma.Schema):
     kind = ma.fields.String(metadata={"description": "current 本期 | arrears 往期欠费 | advance 预收"})
     label = ma.fields.String()
-    bills = ma.fields.Integer()
-    amount_fen = ma.fields.Integer()
+    bills = Int()
+    amount_fen = Int()
 
 
 class CollectedTotalOut(ma.Schema):
-    payments = ma.fields.Integer()
-    bills = ma.fields.Integer()
-    amount_fen = ma.fields.Integer()
+    payments = Int()
+    bills = Int()
+    amount_fen = Int()
 
 
 class CollectionOut(ma.Schema):
@@ -196,8 +196,8 @@ class CollectionReportOut(ma.Schema):
     timezone = ma.fields.String()
     generated_at = LocalDateTime()
     as_of = LocalDateTime()
-    period_start = ma.fields.Date()
-    period_end = ma.fields.Date()
+    period_start = Day()
+    period_end = Day()
     total = ma.fields.Nested(FiguresOut)
     by_building = ma.fields.List(ma.fields.Nested(BuildingFiguresOut))
     by_item = ma.fields.List(ma.fields.Nested(ItemFiguresOut))
@@ -217,8 +217,8 @@ class WeeklyReportOut(ma.Schema):
     community = ma.fields.Dict()
     timezone = ma.fields.String()
     generated_at = LocalDateTime()
-    start = ma.fields.Date()
-    end = ma.fields.Date()
+    start = Day()
+    end = Day()
     complete = ma.fields.Boolean(metadata={"description": "本周已结束"})
     collection = ma.fields.Nested(CollectionOut)
     period_to_date = ma.fields.Nested(PeriodToDateOut)
@@ -230,15 +230,15 @@ class RunArgs(PageArgs):
 
 
 class RunOut(ma.Schema):
-    id = ma.fields.Integer(attribute="run.id")
-    day = ma.fields.Date(attribute="run.day")
+    id = Int(attribute="run.id")
+    day = Day(attribute="run.day")
     status = ma.fields.String(attribute="run.status")
     status_label = ma.fields.Function(lambda r: reconciliation.RUN_STATUSES[r["run"].status])
-    trades = ma.fields.Integer(attribute="run.trades", metadata={"description": "微信账单的交易行数（整个商户号）"})
-    matched = ma.fields.Integer(attribute="run.matched")
-    differences = ma.fields.Integer(attribute="run.differences", metadata={"description": "差异条数（整个商户号）"})
-    visible_differences = ma.fields.Integer(metadata={"description": "您可见的差异条数"})
-    open_differences = ma.fields.Integer(metadata={"description": "您可见且未处理的差异条数"})
+    trades = Int(attribute="run.trades", metadata={"description": "微信账单的交易行数（整个商户号）"})
+    matched = Int(attribute="run.matched")
+    differences = Int(attribute="run.differences", metadata={"description": "差异条数（整个商户号）"})
+    visible_differences = Int(metadata={"description": "您可见的差异条数"})
+    open_differences = Int(metadata={"description": "您可见且未处理的差异条数"})
     hash_value = ma.fields.String(attribute="run.hash_value", allow_none=True)
     error = ma.fields.String(attribute="run.error", allow_none=True)
     ran_at = LocalDateTime(attribute="run.ran_at")
@@ -248,12 +248,12 @@ RunPage = page_of(RunOut, "ReconciliationRunPage")
 
 
 class DiffOut(ma.Schema):
-    id = ma.fields.Integer()
-    run_id = ma.fields.Integer()
+    id = Int()
+    run_id = Int()
     kind = ma.fields.String(metadata={"description": "missing_here | missing_there | amount | status | refund"})
     kind_label = ma.fields.Function(lambda d: DIFF_KINDS[d.kind])
     description = ma.fields.Function(lambda d: describe(d.kind, d.remote, d.local))
-    community_id = ma.fields.Integer(allow_none=True, metadata={"description": "无法归属小区的为 null（仅财务可见）"})
+    community_id = Int(allow_none=True, metadata={"description": "无法归属小区的为 null（仅财务可见）"})
     out_trade_no = ma.fields.String(allow_none=True)
     remote = ma.fields.Dict(metadata={"description": "微信账单中的记录（金额为分）"})
     local = ma.fields.Dict(metadata={"description": "本系统的记录"})

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+import marshmallow as ma
 from flask import Response, request
 from sqlalchemy import select
 
@@ -99,7 +100,15 @@ def receipt_html(payment: Payment) -> str:
                   method=PAYMENT_METHODS.get(payment.method, payment.method))
 
 
+class NotifyFailOut(ma.Schema):
+    """WeChat Pay's own failure shape (not our envelope): WeChat Pay reads it and notifies again later."""
+    code = ma.fields.String(metadata={"example": "FAIL"})
+    message = ma.fields.String(metadata={"example": "通知校验失败"})
+
+
 @notify_blp.post("/notify")
+@notify_blp.response(204, description="已处理（或此前已处理）")
+@notify_blp.alt_response(400, schema=NotifyFailOut, description="验签、时间戳或金额不符：不入账，微信支付稍后重发")
 @notify_blp.doc(security=[])
 def pay_notify():
     """微信支付通知（支付成功、退款结果）：验签、校验时间戳、解密、核对金额后只入账一次；失败返回 4xx"""

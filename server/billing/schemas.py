@@ -4,17 +4,17 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, validate, validates_schema
 
-from ..schemas import LocalDateTime, Text
+from ..schemas import Day, Int, LocalDateTime, Text
 from . import refunds, services
 
 
 class BillArgs(ma.Schema):
-    house_id = ma.fields.Integer()
+    house_id = Int()
     status = ma.fields.String(validate=validate.OneOf(list(services.BILL_STATUSES)))
 
 
 class BillOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     house = ma.fields.Function(lambda b: {"id": b.house_id, "label": b.house.label})
     item = ma.fields.Function(lambda b: b.fee_item.name)
     item_code = ma.fields.Function(lambda b: b.fee_item.code)
@@ -22,20 +22,20 @@ class BillOut(ma.Schema):
     unit = ma.fields.Function(lambda b: b.fee_item.unit, metadata={"description": "计价单位，如 元/㎡·月、元/吨"})
     meter_kind = ma.fields.Function(lambda b: b.fee_item.meter_kind)
     period = ma.fields.String()
-    amount_fen = ma.fields.Integer()
+    amount_fen = Int()
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda b: services.BILL_STATUSES[b.status])
-    due_date = ma.fields.Date()
+    due_date = Day()
     details = ma.fields.Dict(metadata={"description": "计费依据：面积、单价、读数…"})
     in_payment = ma.fields.Function(lambda b: b.locked_payment_id is not None and services.live(b.locked_payment_id),
                                     metadata={"description": "正在一笔未完成的支付中"})
-    paid_payment_id = ma.fields.Integer(allow_none=True)
+    paid_payment_id = Int(allow_none=True)
     paid_at = LocalDateTime(allow_none=True)
 
 
 class FeePaymentIn(ma.Schema):
-    bill_ids = ma.fields.List(ma.fields.Integer(strict=True), validate=validate.Length(min=1, max=100))
-    work_order_id = ma.fields.Integer(strict=True, metadata={"description": "有偿服务工单（与 bill_ids 二选一）"})
+    bill_ids = ma.fields.List(Int(strict=True), validate=validate.Length(min=1, max=100))
+    work_order_id = Int(strict=True, metadata={"description": "有偿服务工单（与 bill_ids 二选一）"})
 
     @validates_schema
     def one_of(self, data, **kwargs):
@@ -44,11 +44,11 @@ class FeePaymentIn(ma.Schema):
 
 
 class FeePaymentOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     out_trade_no = ma.fields.String(allow_none=True)
     method = ma.fields.String()
-    amount_fen = ma.fields.Integer()
-    refunded_fen = ma.fields.Integer()
+    amount_fen = Int()
+    refunded_fen = Int()
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda p: services.PAYMENT_STATUSES[p.status])
     description = ma.fields.String()
@@ -65,9 +65,9 @@ class FeePaymentOut(ma.Schema):
 
 
 class RefundIn(ma.Schema):
-    amount_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    amount_fen = Int(required=True, strict=True, validate=validate.Range(min=1))
     reason = Text(80, required=True, min_length=1)
-    bill_ids = ma.fields.List(ma.fields.Integer(strict=True), load_default=list,
+    bill_ids = ma.fields.List(Int(strict=True), load_default=list,
                               metadata={"description": "整笔退还的账单（退款成功后账单标记为已退款）"})
 
 
@@ -81,12 +81,12 @@ class RefundArgs(ma.Schema):
 
 
 class RefundOut(ma.Schema):
-    id = ma.fields.Integer()
-    payment_id = ma.fields.Integer()
+    id = Int()
+    payment_id = Int()
     out_refund_no = ma.fields.String()
-    amount_fen = ma.fields.Integer()
+    amount_fen = Int()
     reason = ma.fields.String()
-    bill_ids = ma.fields.List(ma.fields.Integer())
+    bill_ids = ma.fields.List(Int())
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda r: refunds.STATUSES[r.status])
     requested_by = ma.fields.Function(lambda r: r.requested_by.name if r.requested_by else None)

@@ -7,27 +7,27 @@ from flask_smorest.fields import Upload as UploadField
 from marshmallow import ValidationError, validate, validates_schema
 
 from ..reporting import MonthField
-from ..schemas import LocalDateTime, PageArgs, Text, page_of
+from ..schemas import Day, DecimalText, Int, LocalDateTime, PageArgs, Text, page_of
 from ..money import OFFLINE_METHODS, PAYMENT_METHODS
 from . import admin, dunning, formulas, services
 from .schemas import BillOut, FeePaymentOut
 
 
 class FeeStaffOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String()
 
 
 class FeeHouseOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     label = ma.fields.String()
-    area_m2 = ma.fields.Decimal(as_string=True, allow_none=True)
+    area_m2 = DecimalText(allow_none=True)
 
 
 # -- desk payments ------------------------------------------------------------------------------------------------
 
 class DeskPaymentIn(ma.Schema):
-    bill_ids = ma.fields.List(ma.fields.Integer(strict=True), required=True,
+    bill_ids = ma.fields.List(Int(strict=True), required=True,
                               validate=validate.Length(min=1, max=100), metadata={"description": "所缴账单"})
     method = ma.fields.String(required=True, validate=validate.OneOf(list(OFFLINE_METHODS)),
                               metadata={"description": "cash 现金 | pos POS 刷卡 | transfer 转账"})
@@ -53,15 +53,15 @@ StaffPaymentPage = page_of(StaffPaymentOut, "StaffFeePaymentPage")
 
 
 class PaymentArgs(PageArgs):
-    date = ma.fields.Date(metadata={"description": "收款日期 YYYY-MM-DD（小区时区）"})
-    collector_id = ma.fields.Integer(metadata={"description": "收款员工 id"})
+    date = Day(metadata={"description": "收款日期 YYYY-MM-DD（小区时区）"})
+    collector_id = Int(metadata={"description": "收款员工 id"})
     method = ma.fields.String(validate=validate.OneOf(list(PAYMENT_METHODS)))
 
 
 # -- bills and arrears -----------------------------------------------------------------------------------------
 
 class StaffBillArgs(PageArgs):
-    house_id = ma.fields.Integer()
+    house_id = Int()
     building = ma.fields.String(validate=validate.Length(max=20), metadata={"description": "楼栋编号，如 1"})
     period = MonthField(metadata={"description": "账期 YYYY-MM"})
     status = ma.fields.String(validate=validate.OneOf(list(services.BILL_STATUSES)))
@@ -70,10 +70,10 @@ class StaffBillArgs(PageArgs):
 
 class StaffBillOut(BillOut):
     house = ma.fields.Function(lambda b: {"id": b.house_id, "label": b.house.label})
-    fee_item_id = ma.fields.Integer()
-    reminder_stage = ma.fields.Integer(metadata={"description": "已发出的催缴提醒次数"})
+    fee_item_id = Int()
+    reminder_stage = Int(metadata={"description": "已发出的催缴提醒次数"})
     last_reminded_at = LocalDateTime(allow_none=True)
-    paid_payment_id = ma.fields.Integer(allow_none=True)
+    paid_payment_id = Int(allow_none=True)
     created_at = LocalDateTime()
 
 
@@ -81,9 +81,9 @@ StaffBillPage = page_of(StaffBillOut, "StaffBillPage")
 
 
 class ChargeIn(ma.Schema):
-    house_id = ma.fields.Integer(required=True, strict=True)
-    fee_item_id = ma.fields.Integer(required=True, strict=True, metadata={"description": "一次性收费项目"})
-    amount_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=100_000_000))
+    house_id = Int(required=True, strict=True)
+    fee_item_id = Int(required=True, strict=True, metadata={"description": "一次性收费项目"})
+    amount_fen = Int(required=True, strict=True, validate=validate.Range(min=1, max=100_000_000))
     period = MonthField(required=True)
     note = Text(200, required=True, min_length=1, metadata={"description": "收费事由，业主可见"})
 
@@ -94,26 +94,26 @@ class GenerateIn(ma.Schema):
 
 class GenerationOut(ma.Schema):
     period = ma.fields.String()
-    computed = ma.fields.Integer(metadata={"description": "按公式算出的账单数"})
-    created = ma.fields.Integer(metadata={"description": "新建的账单数"})
-    existing = ma.fields.Integer(metadata={"description": "已存在（未重复生成）的账单数"})
+    computed = Int(metadata={"description": "按公式算出的账单数"})
+    created = Int(metadata={"description": "新建的账单数"})
+    existing = Int(metadata={"description": "已存在（未重复生成）的账单数"})
     seconds = ma.fields.Float()
     skipped = ma.fields.List(ma.fields.String(), metadata={"description": "未产生账单的项目及原因"})
 
 
 class ArrearsArgs(PageArgs):
     building = ma.fields.String(validate=validate.Length(max=20))
-    min_days = ma.fields.Integer(load_default=0, validate=validate.Range(min=0, max=10000),
+    min_days = Int(load_default=0, validate=validate.Range(min=0, max=10000),
                                  metadata={"description": "至少逾期天数"})
 
 
 class ContactOut(ma.Schema):
-    id = ma.fields.Integer()
-    house_id = ma.fields.Integer()
+    id = Int()
+    house_id = Int()
     method = ma.fields.String()
     method_label = ma.fields.Function(lambda c: dunning.CONTACT_METHODS[c.method])
     note = ma.fields.String()
-    promised_date = ma.fields.Date(allow_none=True)
+    promised_date = Day(allow_none=True)
     staff = ma.fields.Nested(FeeStaffOut, allow_none=True, metadata={"description": "系统自动提醒时为 null"})
     at = LocalDateTime()
 
@@ -125,7 +125,7 @@ class ContactIn(ma.Schema):
     method = ma.fields.String(required=True, validate=validate.OneOf(list(dunning.STAFF_CONTACT_METHODS)),
                               metadata={"description": "phone 电话 | visit 上门 | letter 催缴函"})
     note = Text(1000, required=True, min_length=1, metadata={"description": "沟通情况"})
-    promised_date = ma.fields.Date(load_default=None, allow_none=True, metadata={"description": "业主承诺缴费日期"})
+    promised_date = Day(load_default=None, allow_none=True, metadata={"description": "业主承诺缴费日期"})
 
 
 class ArrearsOwnerOut(ma.Schema):
@@ -137,11 +137,11 @@ class ArrearsOwnerOut(ma.Schema):
 class HouseArrearsOut(ma.Schema):
     house = ma.fields.Nested(FeeHouseOut)
     owners = ma.fields.List(ma.fields.Nested(ArrearsOwnerOut))
-    overdue_fen = ma.fields.Integer(metadata={"description": "逾期未缴合计（分）"})
-    oldest_due_date = ma.fields.Date()
-    days_overdue = ma.fields.Integer()
-    bills = ma.fields.Integer(metadata={"description": "逾期账单数"})
-    reminders_sent = ma.fields.Integer(metadata={"description": "已推送的缴费提醒次数"})
+    overdue_fen = Int(metadata={"description": "逾期未缴合计（分）"})
+    oldest_due_date = Day()
+    days_overdue = Int()
+    bills = Int(metadata={"description": "逾期账单数"})
+    reminders_sent = Int(metadata={"description": "已推送的缴费提醒次数"})
     last_contact = ma.fields.Nested(ContactOut, allow_none=True)
 
 
@@ -156,15 +156,15 @@ CODE = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,29}$", error="编码为字�
 class FeeItemPatch(ma.Schema):
     code = ma.fields.String(validate=CODE)
     name = Text(50, min_length=1)
-    price_fen = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000_000), metadata={
+    price_fen = Int(strict=True, validate=validate.Range(min=0, max=100_000_000), metadata={
         "description": "分：area/heating 每㎡每月，shared/metered 每单位用量，fixed 每月，one_off 可为 0"})
     unit = Text(20, metadata={"description": "显示用单位，如 元/㎡·月；不填按类型默认"})
     meter_kind = ma.fields.String(allow_none=True, validate=validate.OneOf(list(formulas.METER_KINDS)))
     split = ma.fields.String(allow_none=True, validate=validate.OneOf(list(admin.SPLITS)))
-    season_months = ma.fields.List(ma.fields.Integer(strict=True, validate=validate.Range(min=1, max=12)),
+    season_months = ma.fields.List(Int(strict=True, validate=validate.Range(min=1, max=12)),
                                    validate=validate.Length(max=12), metadata={"description": "采暖月份"})
     advance = ma.fields.Boolean(metadata={"description": "代垫费用（水电气），须当期收回"})
-    due_days = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=365),
+    due_days = Int(strict=True, validate=validate.Range(min=0, max=365),
                                  metadata={"description": "账期开始后多少天到期"})
     active = ma.fields.Boolean()
 
@@ -177,36 +177,36 @@ class FeeItemIn(FeeItemPatch):
 
 
 class FeeItemOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     code = ma.fields.String()
     name = ma.fields.String()
     kind = ma.fields.String()
     kind_label = ma.fields.Function(lambda i: formulas.KINDS[i.kind])
-    price_fen = ma.fields.Integer()
+    price_fen = Int()
     unit = ma.fields.String()
     meter_kind = ma.fields.String(allow_none=True)
     split = ma.fields.String(allow_none=True)
-    season_months = ma.fields.List(ma.fields.Integer())
+    season_months = ma.fields.List(Int())
     advance = ma.fields.Boolean()
-    due_days = ma.fields.Integer()
+    due_days = Int()
     active = ma.fields.Boolean()
 
 
 class FeeSubscriptionIn(ma.Schema):
-    house_id = ma.fields.Integer(required=True, strict=True)
-    quantity = ma.fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=100))
+    house_id = Int(required=True, strict=True)
+    quantity = Int(load_default=1, strict=True, validate=validate.Range(min=1, max=100))
     note = Text(100, load_default="", metadata={"description": "如车位号"})
 
 
 class FeeSubscriptionArgs(ma.Schema):
-    house_id = ma.fields.Integer(required=True)
+    house_id = Int(required=True)
 
 
 class FeeSubscriptionOut(ma.Schema):
-    id = ma.fields.Integer()
-    fee_item_id = ma.fields.Integer()
+    id = Int()
+    fee_item_id = Int()
     house = ma.fields.Function(lambda s: {"id": s.house_id, "label": _house_label(s.house_id)})
-    quantity = ma.fields.Integer()
+    quantity = Int()
     note = ma.fields.String()
 
 
@@ -222,7 +222,7 @@ def _house_label(house_id: int) -> str:
 class MeterIn(ma.Schema):
     number = Text(40, required=True, min_length=1, metadata={"description": "表号（小区内唯一）"})
     kind = ma.fields.String(required=True, validate=validate.OneOf(list(formulas.METER_KINDS)))
-    house_id = ma.fields.Integer(strict=True, metadata={"description": "户表：所属房屋"})
+    house_id = Int(strict=True, metadata={"description": "户表：所属房屋"})
     building = ma.fields.String(validate=validate.Length(min=1, max=20),
                                 metadata={"description": "公共表：楼栋编号（公摊）"})
 
@@ -234,15 +234,15 @@ class MeterIn(ma.Schema):
 
 class ReadingOut(ma.Schema):
     period = ma.fields.String()
-    reading = ma.fields.Decimal(as_string=True)
-    consumption = ma.fields.Decimal(as_string=True)
+    reading = DecimalText()
+    consumption = DecimalText()
     replaced = ma.fields.Boolean()
-    old_final = ma.fields.Decimal(as_string=True, allow_none=True)
+    old_final = DecimalText(allow_none=True)
     created_at = LocalDateTime()
 
 
 class MeterOut(ma.Schema):
-    id = ma.fields.Integer(attribute="meter.id")
+    id = Int(attribute="meter.id")
     number = ma.fields.String(attribute="meter.number")
     kind = ma.fields.String(attribute="meter.kind")
     kind_label = ma.fields.Function(lambda m: formulas.METER_KINDS[m["meter"].kind])
@@ -257,7 +257,7 @@ MeterPage = page_of(MeterOut, "MeterPage")
 
 class MeterArgs(PageArgs):
     kind = ma.fields.String(validate=validate.OneOf(list(formulas.METER_KINDS)))
-    house_id = ma.fields.Integer()
+    house_id = Int()
     building = ma.fields.String(validate=validate.Length(max=20))
 
 
@@ -271,9 +271,9 @@ class ReadingsUploadIn(ma.Schema):
 
 
 class ReadingReportOut(ma.Schema):
-    rows = ma.fields.Integer()
-    imported = ma.fields.Integer()
-    updated = ma.fields.Integer(metadata={"description": "更正的读数（同一期间重新导入了不同读数）"})
+    rows = Int()
+    imported = Int()
+    updated = Int(metadata={"description": "更正的读数（同一期间重新导入了不同读数）"})
     rejected = ma.fields.Function(lambda r: [{"line": line, "reason": reason} for line, reason in r.rejected],
                                   metadata={"description": "被拒绝的行：行号与原因"})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, validate, validates_schema
 
-from ..schemas import LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
+from ..schemas import Day, Int, LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from ..workorders import rules as order_rules
 from ..workorders import states
 from . import houses
@@ -18,7 +18,7 @@ def _house(house) -> dict | None:
 class HouseSearchArgs(ma.Schema):
     q = Text(50, required=True, metadata={
         "description": "房号（1-1-101、1-1、1，或 1栋1单元101）、住户姓名（开头几个字）或手机号（完整或前几位）"})
-    limit = ma.fields.Integer(load_default=houses.LIMIT, validate=validate.Range(min=1, max=houses.MAX_LIMIT))
+    limit = Int(load_default=houses.LIMIT, validate=validate.Range(min=1, max=houses.MAX_LIMIT))
 
 
 class HouseHitOut(ma.Schema):
@@ -35,7 +35,7 @@ class HouseHitOut(ma.Schema):
 class ConsultationIn(ma.Schema):
     channel = ma.fields.String(required=True, validate=validate.OneOf(list(CHANNELS)),
                                metadata={"description": "phone 来电 | visit 来访"})
-    house_id = ma.fields.Integer(strict=True, allow_none=True, load_default=None,
+    house_id = Int(strict=True, allow_none=True, load_default=None,
                                  metadata={"description": "所涉房屋（可不填）"})
     contact_name = Text(50, required=True, min_length=1, metadata={"description": "来电、来访人"})
     contact_phone = Phone(required=True)
@@ -50,9 +50,9 @@ class ConsultationIn(ma.Schema):
 
 
 class ConsultationArgs(PageArgs):
-    date_from = ma.fields.Date(metadata={"description": "起始日期（含），YYYY-MM-DD"})
-    date_to = ma.fields.Date(metadata={"description": "截止日期（含），YYYY-MM-DD"})
-    house_id = ma.fields.Integer(strict=False)
+    date_from = Day(metadata={"description": "起始日期（含），YYYY-MM-DD"})
+    date_to = Day(metadata={"description": "截止日期（含），YYYY-MM-DD"})
+    house_id = Int(strict=False)
     q = Text(50, metadata={"description": "在咨询内容、答复、来电人姓名或电话中查找"})
 
     @validates_schema
@@ -62,7 +62,7 @@ class ConsultationArgs(PageArgs):
 
 
 class ConsultationOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     channel = ma.fields.String()
     channel_label = ma.fields.Function(lambda c: order_rules.CHANNELS[c.channel])
     house = ma.fields.Function(lambda c: _house(c.house))
@@ -78,7 +78,7 @@ ConsultationPage = page_of(ConsultationOut, "ConsultationPage")
 
 
 class CallsArgs(ma.Schema):
-    date = ma.fields.Date(load_default=None, metadata={"description": "YYYY-MM-DD；省略：今天"})
+    date = Day(load_default=None, metadata={"description": "YYYY-MM-DD；省略：今天"})
 
 
 def _order(call) -> dict | None:

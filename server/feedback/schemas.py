@@ -8,7 +8,7 @@ from ..notices.schemas import NoticeIn, ScopeIn
 from ..notices.services import KINDS as NOTICE_KINDS
 from ..notices.services import scope_label
 from ..reporting import MonthField
-from ..schemas import LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
+from ..schemas import Int, LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from ..timeutil import utcnow
 from ..workorders import states
 from . import metrics
@@ -22,7 +22,7 @@ def _house(house) -> dict:
 # -- surveys ---------------------------------------------------------------------------------------------
 
 class SurveyIn(ma.Schema):
-    house_id = ma.fields.Integer(required=True, strict=True)
+    house_id = Int(required=True, strict=True)
     method = ma.fields.String(required=True, validate=validate.OneOf(list(metrics.SURVEY_METHODS)),
                               metadata={"description": "phone 电话 | visit 走访"})
     answer = ma.fields.String(required=True, validate=validate.OneOf(list(metrics.SURVEY_ANSWERS)),
@@ -50,7 +50,7 @@ class ResponseIn(ma.Schema):
 
 
 class SurveyOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     house = ma.fields.Function(lambda s: _house(s.house))
     month = ma.fields.String()
     method = ma.fields.String()
@@ -76,19 +76,19 @@ class MetricOut(ma.Schema):
     value = ma.fields.Float(allow_none=True, metadata={"description": "数值；比率为 0..1（3 位小数），无数据为 null"})
     target = ma.fields.Float(allow_none=True, metadata={"description": "目标（下限）；无目标为 null"})
     met = ma.fields.Boolean(allow_none=True, metadata={"description": "是否达标；无数据或无目标为 null"})
-    numerator = ma.fields.Integer(allow_none=True)
-    denominator = ma.fields.Integer(allow_none=True)
+    numerator = Int(allow_none=True)
+    denominator = Int(allow_none=True)
 
 
 class CountMetricOut(MetricOut):
-    value = ma.fields.Integer(allow_none=True)
-    target = ma.fields.Integer(allow_none=True)
+    value = Int(allow_none=True)
+    target = Int(allow_none=True)
 
 
 class AnswerCountOut(ma.Schema):
     answer = ma.fields.String()
     label = ma.fields.String()
-    count = ma.fields.Integer()
+    count = Int()
 
 
 class SurveyStatsOut(ma.Schema):
@@ -96,8 +96,8 @@ class SurveyStatsOut(ma.Schema):
     answers = ma.fields.List(ma.fields.Nested(AnswerCountOut))
     satisfaction_rate = ma.fields.Nested(MetricOut, metadata={"description": "满意率，目标 ≥ 96%"})
     satisfaction_degree = ma.fields.Nested(MetricOut, metadata={"description": "满意度，目标 ≥ 75%"})
-    opinions = ma.fields.Integer(metadata={"description": "有意见的户数"})
-    unanswered_opinions = ma.fields.Integer(metadata={"description": "意见尚未答复的户数"})
+    opinions = Int(metadata={"description": "有意见的户数"})
+    unanswered_opinions = Int(metadata={"description": "意见尚未答复的户数"})
 
 
 class SurveySummaryOut(SurveyStatsOut):
@@ -114,7 +114,7 @@ class ProblemArgs(PageArgs):
 
 class ProblemNoticeIn(NoticeIn):
     """Either `notice_id` (an existing notice) or a new notice to publish (title, content, ...)."""
-    notice_id = ma.fields.Integer(strict=True, metadata={"description": "已发布的通知 id"})
+    notice_id = Int(strict=True, metadata={"description": "已发布的通知 id"})
     title = Text(50, min_length=1)
     content = Text(5000, min_length=1)
     kind = ma.fields.String(load_default="common_problem", validate=validate.OneOf(list(NOTICE_KINDS)))
@@ -134,7 +134,7 @@ class ProblemNoticeIn(NoticeIn):
 
 
 class ComplaintRefOut(ma.Schema):
-    id = ma.fields.Integer(attribute="order.id")
+    id = Int(attribute="order.id")
     number = ma.fields.String(attribute="order.number")
     title = ma.fields.String(attribute="order.title")
     house = ma.fields.Function(lambda link: _house(link.order.house))
@@ -144,7 +144,7 @@ class ComplaintRefOut(ma.Schema):
 
 
 class NoticeRefOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     title = ma.fields.String()
     kind = ma.fields.String()
     scope_label = ma.fields.Function(lambda n: scope_label(n.scope))
@@ -152,19 +152,19 @@ class NoticeRefOut(ma.Schema):
 
 
 class ProblemOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     building = ma.fields.Function(lambda p: {"id": p.building.id, "code": p.building.code, "name": p.building.name})
     category = ma.fields.String()
     category_label = ma.fields.Function(lambda p: metrics.category_label(p.category))
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda p: PROBLEM_STATUSES.get(p.status, p.status))
-    complaint_count = ma.fields.Integer()
+    complaint_count = Int()
     first_complaint_at = LocalDateTime()
     last_complaint_at = LocalDateTime()
     detected_at = LocalDateTime()
     answer_due_at = LocalDateTime(metadata={"description": "须在此前发布通知答复（发现后一周）"})
     overdue = ma.fields.Function(lambda p: p.status == "open" and p.answer_due_at < utcnow())
-    notice_id = ma.fields.Integer(allow_none=True)
+    notice_id = Int(allow_none=True)
     answered_at = LocalDateTime(allow_none=True)
     answered_by = ma.fields.Nested(PersonOut, allow_none=True)
     reminded_at = LocalDateTime(allow_none=True, metadata={"description": "逾期提醒经理的时间（只提醒一次）"})
@@ -185,18 +185,18 @@ ProblemPage = page_of(ProblemOut, "CommonProblemPage")
 class OnTimeOut(ma.Schema):
     clock = ma.fields.String(metadata={"description": "handler | onsite | reply | followup"})
     label = ma.fields.String()
-    due = ma.fields.Integer(metadata={"description": "应完成数（时限已到或已完成）"})
-    met = ma.fields.Integer()
-    missed = ma.fields.Integer()
-    pending = ma.fields.Integer(metadata={"description": "尚未到期的"})
+    due = Int(metadata={"description": "应完成数（时限已到或已完成）"})
+    met = Int()
+    missed = Int()
+    pending = Int(metadata={"description": "尚未到期的"})
     rate = ma.fields.Float(allow_none=True)
 
 
 class HandlerBreachesOut(ma.Schema):
-    staff_id = ma.fields.Integer(allow_none=True)
+    staff_id = Int(allow_none=True)
     name = ma.fields.String()
-    total = ma.fields.Integer()
-    clocks = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
+    total = Int()
+    clocks = ma.fields.Dict(keys=ma.fields.String(), values=Int())
 
 
 class SummaryRowOut(ma.Schema):
@@ -212,8 +212,8 @@ class ComplaintReportOut(ma.Schema):
     month = ma.fields.String()
     community = ma.fields.Dict()
     generated_at = LocalDateTime()
-    received = ma.fields.Integer()
-    closed = ma.fields.Integer()
+    received = Int()
+    closed = Int()
     closure_rate = ma.fields.Nested(MetricOut)
     satisfaction = ma.fields.Nested(MetricOut)
     callback_rate = ma.fields.Nested(MetricOut)

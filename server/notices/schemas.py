@@ -4,7 +4,7 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, validate, validates_schema
 
-from ..schemas import LocalDateTime, Text, page_of
+from ..schemas import Int, LocalDateTime, Text, page_of
 from .services import KINDS, scope_label, summary
 
 
@@ -31,21 +31,21 @@ class NoticeIn(ma.Schema):
 
 
 class StaffRef(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String()
 
 
 class PushOut(ma.Schema):
-    recipients = ma.fields.Integer(attribute="push_recipients", metadata={"description": "应推送的住户人数"})
-    sent = ma.fields.Integer(attribute="push_sent")
-    skipped = ma.fields.Integer(attribute="push_skipped", metadata={"description": "无订阅次数等原因未发送"})
-    failed = ma.fields.Integer(attribute="push_failed")
+    recipients = Int(attribute="push_recipients", metadata={"description": "应推送的住户人数"})
+    sent = Int(attribute="push_sent")
+    skipped = Int(attribute="push_skipped", metadata={"description": "无订阅次数等原因未发送"})
+    failed = Int(attribute="push_failed")
     pending = ma.fields.Function(lambda n: max(n.push_recipients - n.push_sent - n.push_skipped - n.push_failed, 0))
     fanned_out_at = LocalDateTime(allow_none=True, metadata={"description": "开始分批推送的时间"})
 
 
 class NoticeSummaryOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     kind = ma.fields.String()
     kind_label = ma.fields.Function(lambda n: KINDS.get(n.kind, n.kind))
     title = ma.fields.String()
@@ -57,8 +57,8 @@ class NoticeSummaryOut(ma.Schema):
 
 
 class ReadsOut(ma.Schema):
-    owners = ma.fields.Integer(metadata={"description": "已读的住户人数"})
-    households = ma.fields.Integer(metadata={"description": "已读的户数（范围内的房屋中有绑定住户读过的）"})
+    owners = Int(metadata={"description": "已读的住户人数"})
+    households = Int(metadata={"description": "已读的户数（范围内的房屋中有绑定住户读过的）"})
 
 
 class StaffNoticeSummaryOut(NoticeSummaryOut):
@@ -69,15 +69,15 @@ class StaffNoticeSummaryOut(NoticeSummaryOut):
 
 
 class AffectedOut(ma.Schema):
-    houses = ma.fields.Integer(metadata={"description": "范围内的房屋数"})
-    households = ma.fields.Integer(metadata={"description": "有已绑定住户的房屋数"})
-    owners = ma.fields.Integer(metadata={"description": "已绑定的住户人数（有订阅次数者会收到微信推送）"})
-    with_consent = ma.fields.Integer(metadata={"description": "其中有订阅次数、会收到微信推送的住户人数"})
+    houses = Int(metadata={"description": "范围内的房屋数"})
+    households = Int(metadata={"description": "有已绑定住户的房屋数"})
+    owners = Int(metadata={"description": "已绑定的住户人数（有订阅次数者会收到微信推送）"})
+    with_consent = Int(metadata={"description": "其中有订阅次数、会收到微信推送的住户人数"})
 
 
 class StaffNoticeOut(StaffNoticeSummaryOut):
     content = ma.fields.String()
-    common_problem_id = ma.fields.Integer(allow_none=True)
+    common_problem_id = Int(allow_none=True)
     affected = ma.fields.Nested(AffectedOut, metadata={"description": "通知范围（按当前的绑定与订阅计算）"})
 
 
@@ -112,7 +112,7 @@ class OwnerNoticeSummaryOut(NoticeSummaryOut):
 
 class OwnerNoticeOut(OwnerNoticeSummaryOut):
     content = ma.fields.String()
-    common_problem_id = ma.fields.Integer(allow_none=True)
+    common_problem_id = Int(allow_none=True)
 
 
 StaffNoticePage = page_of(StaffNoticeSummaryOut, "StaffNoticePage")
@@ -120,13 +120,13 @@ StaffNoticePage = page_of(StaffNoticeSummaryOut, "StaffNoticePage")
 
 class OwnerNoticePage(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(OwnerNoticeSummaryOut))
-    total = ma.fields.Integer()
-    page = ma.fields.Integer()
-    per_page = ma.fields.Integer()
-    unread_count = ma.fields.Integer(metadata={"description": "未读通知数"})
+    total = Int()
+    page = Int()
+    per_page = Int()
+    unread_count = Int(metadata={"description": "未读通知数"})
 
 
 class ReadAllOut(ma.Schema):
-    marked = ma.fields.Integer(metadata={"description": "本次标记为已读的通知数"})
-    unread_count = ma.fields.Integer()
+    marked = Int(metadata={"description": "本次标记为已读的通知数"})
+    unread_count = Int()
 

@@ -17,6 +17,8 @@ Configuration (environment variables; ``create_sandbox_app(config)`` overrides t
   (default ``wx-demo-mp:demo-mp-secret,wx-demo-oa:demo-oa-secret``).
 - ``SANDBOX_OA_TOKEN``: the official account's callback token used to sign pushed events (``demo-oa-token``).
 - ``SANDBOX_OA_CALLBACK_URL``: where pushed events go (``http://127.0.0.1:8000/wechat/official/events``).
+- ``SANDBOX_OA_ENCODING_AES_KEY`` / ``SANDBOX_OA_APPID``: push events in safe mode (encrypted with this
+  EncodingAESKey for this official account, signed as ``msg_signature``); empty: plain-text mode.
 - ``SANDBOX_TOKEN_TTL``: access-token lifetime in seconds (7200).
 - ``SANDBOX_PAY_MCHID`` / ``SANDBOX_PAY_APIV3_KEY``: the WeChat Pay merchant id and APIv3 key
   (``server.sandbox.pay_defaults.MCHID`` / ``APIV3_KEY``; the key must be 32 bytes).
@@ -62,8 +64,9 @@ Control endpoints (not WeChat)
   ``touser``.  Faults act before the token check, so an ``errcode`` 40001 fault
   fails a call made with a valid token.  ``delay`` sleeps, then answers normally.
 - ``POST /sandbox/tokens/invalidate`` ``{"appid": ...}``: revoke the app's current tokens.
-- ``POST /sandbox/oa/scan`` ``{"openid": ..., "ticket": ... | "scene": ..., "callback_url"?}``:
-  push a signed plain-text QR scan event to the official account's callback,
+- ``POST /sandbox/oa/scan`` ``{"openid": ..., "ticket": ... | "scene": ..., "callback_url"?, "safe"?,
+  "encoding_aes_key"?}``: push a signed QR scan event (plain text, or encrypted in safe mode) to the
+  official account's callback,
   ``subscribe``/``qrscene_<scene>`` the first time an openid scans (once
   delivered), ``SCAN``/``<scene>`` afterwards.
 - ``POST /sandbox/reset``: forget messages, calls, faults, tokens, QR tickets, followers and WeChat Pay state.
@@ -167,6 +170,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -188,6 +192,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "SANDBOX_APPS": "wx-demo-mp:demo-mp-secret,wx-demo-oa:demo-oa-secret",
     "SANDBOX_OA_TOKEN": "demo-oa-token",
     "SANDBOX_OA_CALLBACK_URL": "http://127.0.0.1:8000/wechat/official/events",
+    # The official account's EncodingAESKey (43 characters): events are pushed in safe mode (encrypted, with
+    # msg_signature) when a scan asks for it ("safe": true) or when this is set and the scan does not say.
+    "SANDBOX_OA_ENCODING_AES_KEY": "",
+    "SANDBOX_OA_APPID": "wx-demo-oa",  # the official account whose events are pushed (safe mode signs with it)
     "SANDBOX_TOKEN_TTL": 7200,
     "SANDBOX_PAY_MCHID": pay_defaults.MCHID,
     "SANDBOX_PAY_APIV3_KEY": pay_defaults.APIV3_KEY,
@@ -657,7 +665,12 @@ def _register_control(
         callback_url = _str_or_none(body.get("callback_url")) or settings["SANDBOX_OA_CALLBACK_URL"]
         try:
             xml = _scan_event_xml(openid, event, event_key, ticket_id)
-            reply = _push_oa_event(callback_url, settings["SANDBOX_OA_TOKEN"], openid, xml)
+            key = _str_or_none(body.get("encoding_aes_key")) or settings["SANDBOX_OA_ENCODING_AES_KEY"]
+            safe = body.get("safe", bool(key)) is True
+            if safe and not key:
+                return bad_request("safe mode needs an encoding_aes_key (or SANDBOX_OA_ENCODING_AES_KEY)")
+            reply = _push_oa_event(callback_url, settings["SANDBOX_OA_TOKEN"], openid, xml,
+                                   aes_key=key if safe else None, appid=settings["SANDBOX_OA_APPID"])
         except requests.RequestException as exc:
             if first_scan:
                 state.unfollow(openid)  # the user never got through, so the next try is a first scan again
@@ -690,20 +703,37 @@ def _scan_event_xml(openid: str, event: str, event_key: str, ticket: str) -> str
     )
 
 
-def _push_oa_event(url: str, token: str, openid: str, xml: str) -> requests.Response:
-    """POST an event the way WeChat does in plain-text mode, signed with the callback token."""
+def _push_oa_event(url: str, token: str, openid: str, xml: str, *, aes_key: str | None = None,
+                   appid: str = "") -> requests.Response:
+    """POST an event the way WeChat does: in plain-text mode signed with the callback token; in safe mode
+    (aes_key) the XML encrypted with the EncodingAESKey and signed as msg_signature, and the reply
+    decrypted back (the returned response's text is the plain reply)."""
     timestamp = str(int(time.time()))
     nonce = str(secrets.randbelow(10**10))
     signature = hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+    params = {"signature": signature, "timestamp": timestamp, "nonce": nonce, "openid": openid}
+    crypto = None
+    if aes_key:
+        from wechatpy.crypto import WeChatCrypto  # WeChat's own scheme, as the library implements it
+
+        crypto = WeChatCrypto(token, aes_key, appid)
+        envelope = crypto.encrypt_message(xml, nonce, timestamp)
+        encrypted = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt>", envelope).group(1)
+        msg_signature = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]></MsgSignature>", envelope).group(1)
+        xml = (f"<xml><ToUserName>{_cdata(OA_ORIGINAL_ID)}</ToUserName>"
+               f"<Encrypt>{_cdata(encrypted)}</Encrypt></xml>")
+        params.update(encrypt_type="aes", msg_signature=msg_signature)
     with requests.Session() as session:
         session.trust_env = False  # the callback is local: never route it through an environment proxy
-        return session.post(
-            url,
-            params={"signature": signature, "timestamp": timestamp, "nonce": nonce, "openid": openid},
-            data=xml.encode("utf-8"),
-            headers={"Content-Type": "text/xml"},
-            timeout=CALLBACK_TIMEOUT_SECONDS,
-        )
+        response = session.post(url, params=params, data=xml.encode("utf-8"),
+                                headers={"Content-Type": "text/xml"}, timeout=CALLBACK_TIMEOUT_SECONDS)
+    if crypto is not None and response.ok and "<Encrypt>" in response.text:
+        stamp = re.search(r"<TimeStamp>(\d+)</TimeStamp>", response.text)
+        rnonce = re.search(r"<Nonce><!\[CDATA\[(.*?)\]\]></Nonce>", response.text)
+        rsig = re.search(r"<MsgSignature><!\[CDATA\[(.*?)\]\]></MsgSignature>", response.text)
+        plain = crypto.decrypt_message(response.text, rsig.group(1), stamp.group(1), rnonce.group(1))
+        response._content = plain.encode("utf-8")  # what the user would read
+    return response
 
 
 INDEX_TEMPLATE = """<!doctype html>

@@ -5,6 +5,8 @@ import marshmallow as ma
 from flask import url_for
 from flask_smorest.fields import Upload as UploadField
 
+from ..schemas import Int
+
 
 class UploadIn(ma.Schema):
     class Meta:
@@ -15,8 +17,8 @@ class UploadIn(ma.Schema):
 
 
 class UploadOut(ma.Schema):
-    id = ma.fields.Integer(metadata={"description": "图片编号：提交报修、投诉或完工时放入 photos"})
+    id = Int(metadata={"description": "图片编号：提交报修、投诉或完工时放入 photos"})
     content_type = ma.fields.String(metadata={"description": "按文件内容识别的类型，如 image/jpeg"})
-    size = ma.fields.Integer(metadata={"description": "字节数"})
+    size = Int(metadata={"description": "字节数"})
     url = ma.fields.Function(lambda u: url_for("uploads.get_upload", upload_id=u.id),
                              metadata={"description": "读取地址（需登录）"})

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import marshmallow as ma
+import redis
 from flask import Response, current_app, request
 from marshmallow import validate
 from sqlalchemy import select
 from wechatpy import parse_message
+from wechatpy.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
@@ -16,10 +19,10 @@ from ..accounts.services import BIND_PREFIX, consume_oa_binding
 from ..api import BEARER, blueprint
 from ..auth.access import requires
 from ..auth.services import require_owner, require_staff
-from ..errors import Forbidden
-from ..extensions import db
+from ..errors import BadRequest, Forbidden
+from ..extensions import db, get_redis
 from ..pagination import paginate
-from ..schemas import LocalDateTime, PageArgs, page_of
+from ..schemas import Int, LocalDateTime, PageArgs, page_of
 from . import services
 from .models import Message
 
@@ -34,7 +37,7 @@ class SubscriptionOut(ma.Schema):
     key = ma.fields.String()
     template_id = ma.fields.String()
     title = ma.fields.String()
-    credits = ma.fields.Integer(metadata={"description": "剩余可发送次数"})
+    credits = Int(metadata={"description": "剩余可发送次数"})
 
 
 class ConsentIn(ma.Schema):
@@ -68,10 +71,10 @@ class MessageArgs(PageArgs):
 
 
 class MessageOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     kind = ma.fields.String()
-    owner_id = ma.fields.Integer(allow_none=True)
-    staff_id = ma.fields.Integer(allow_none=True)
+    owner_id = Int(allow_none=True)
+    staff_id = Int(allow_none=True)
     touser = ma.fields.String(allow_none=True)
     template_key = ma.fields.String()
     template_id = ma.fields.String()
@@ -79,9 +82,9 @@ class MessageOut(ma.Schema):
     payload = ma.fields.Dict()
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda m: services.STATUS_LABELS[m.status])
-    error_code = ma.fields.Integer(allow_none=True)
+    error_code = Int(allow_none=True)
     error_message = ma.fields.String(allow_none=True)
-    attempts = ma.fields.Integer()
+    attempts = Int()
     request_id = ma.fields.String(allow_none=True)
     created_at = LocalDateTime()
     sent_at = LocalDateTime(allow_none=True)
@@ -103,11 +106,29 @@ def list_messages(args):
 
 
 def _verify_signature() -> None:
+    """The callback is WeChat's: signed with our token, recent, and not a replay of an earlier one."""
+    args = request.args
     try:
-        check_signature(current_app.config["OA_TOKEN"], request.args.get("signature", ""),
-                        request.args.get("timestamp", ""), request.args.get("nonce", ""))
+        check_signature(current_app.config["OA_TOKEN"], args.get("signature", ""), args.get("timestamp", ""),
+                        args.get("nonce", ""))
     except InvalidSignatureException as exc:
         raise Forbidden("签名无效", code="bad_signature") from exc
+    _fresh_and_once(args.get("timestamp", ""), args.get("nonce", ""))
+
+
+def _fresh_and_once(timestamp: str, nonce: str) -> None:
+    """In plain-text mode the signature covers only token, timestamp and nonce: without these checks one
+    leaked signature would let anyone post any event again (such as the scan that binds a worker)."""
+    skew = current_app.config["OA_CALLBACK_MAX_SKEW"]
+    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > skew:
+        raise Forbidden("请求已过期", code="stale_timestamp")
+    try:
+        first = get_redis().set(f"wuye:oa:nonce:{timestamp}:{nonce}", 1, nx=True, ex=2 * skew + 60)
+    except redis.RedisError:
+        log.warning("Redis unavailable: callback nonces not remembered (the timestamp window still holds)")
+        return
+    if not first:
+        raise Forbidden("重复的请求", code="replayed")
 
 
 @official.get("/events")
@@ -121,9 +142,24 @@ def verify_server():
 @official.post("/events")
 @official.doc(security=[])
 def receive_event():
-    """公众号事件（明文模式）：扫描员工绑定二维码（场景值 bind:<token>）完成绑定并回复文字"""
+    """公众号事件（明文或安全模式）：扫描员工绑定二维码（场景值 bind:<token>）完成绑定并回复文字"""
     _verify_signature()
-    message = parse_message(request.get_data())
+    crypto = _crypto()
+    raw = request.get_data()
+    if crypto is not None:
+        if request.args.get("encrypt_type") != "aes":
+            raise Forbidden("只接受安全模式（加密）的消息", code="encryption_required")
+        try:
+            raw = crypto.decrypt_message(raw, request.args.get("msg_signature", ""),
+                                         request.args.get("timestamp", ""), request.args.get("nonce", ""))
+        except InvalidSignatureException as exc:
+            raise Forbidden("签名无效", code="bad_signature") from exc
+        except Exception as exc:  # noqa: BLE001 - any malformed envelope is the sender's problem
+            raise BadRequest("消息格式有误", code="bad_message") from exc
+    try:
+        message = parse_message(raw)
+    except Exception as exc:  # noqa: BLE001 - malformed XML: a clear 400, not a 500
+        raise BadRequest("消息格式有误（需要微信的 XML）", code="bad_message") from exc
     # scan / subscribe_scan events carry the QR scene (wechatpy strips "qrscene_"); a text message may
     # carry the token typed in by hand.
     key = getattr(message, "scene_id", None) or (getattr(message, "content", None) or "").strip()
@@ -133,4 +169,14 @@ def receive_event():
     db.session.commit()
     if staff:
         log.info("staff %s bound to the official account", staff.id)
-    return Response(TextReply(message=message, content=reply).render(), mimetype="application/xml")
+    xml = TextReply(message=message, content=reply).render()
+    if crypto is not None:
+        xml = crypto.encrypt_message(xml, request.args.get("nonce", ""), request.args.get("timestamp", ""))
+    return Response(xml, mimetype="application/xml")
+
+
+def _crypto() -> WeChatCrypto | None:
+    """Safe mode's crypto when an EncodingAESKey is configured (then plain-text events are refused)."""
+    cfg = current_app.config
+    key = cfg["OA_ENCODING_AES_KEY"]
+    return WeChatCrypto(cfg["OA_TOKEN"], key, cfg["OA_APPID"]) if key else None

@@ -12,7 +12,7 @@ from ..api import BEARER, blueprint
 from ..auth.access import requires
 from ..auth.services import require_staff
 from ..reporting import BINARY, XLSX_MIMETYPE, ReportArgs, parse_month, xlsx_response
-from ..schemas import LocalDateTime, page_of
+from ..schemas import Int, LocalDateTime, page_of
 from . import notice, reports, rules
 from .schemas import CallbackArgs
 
@@ -31,7 +31,7 @@ class LastCallbackOut(ma.Schema):
 
 
 class CallbackItemOut(ma.Schema):
-    id = ma.fields.Integer(attribute="order.id")
+    id = Int(attribute="order.id")
     number = ma.fields.String(attribute="order.number")
     kind = ma.fields.String(attribute="order.kind")
     kind_label = ma.fields.Function(lambda i: rules.KINDS[i["order"].kind])
@@ -44,7 +44,7 @@ class CallbackItemOut(ma.Schema):
     callback_due_at = LocalDateTime(attribute="order.callback_due_at")
     overdue = ma.fields.Boolean()
     needs_callback = ma.fields.Boolean(attribute="order.needs_callback")
-    rating = ma.fields.Integer(attribute="order.rating", allow_none=True)
+    rating = Int(attribute="order.rating", allow_none=True)
     last_callback = ma.fields.Nested(LastCallbackOut, allow_none=True)
 
 
@@ -54,24 +54,24 @@ CallbackPage = page_of(CallbackItemOut, "CallbackQueuePage")
 class DepartmentStatsOut(ma.Schema):
     department = ma.fields.String()
     department_label = ma.fields.String()
-    count = ma.fields.Integer(metadata={"description": "服务单数（不含已取消）"})
-    completed = ma.fields.Integer(metadata={"description": "已完工单数（待确认、已确认、已完成）"})
-    amount_fen = ma.fields.Integer(metadata={"description": "已完工单的最终金额合计（分）"})
-    collected_fen = ma.fields.Integer(metadata={"description": "本月内收到的款项（分）"})
-    rework_count = ma.fields.Integer(metadata={"description": "返工次数合计"})
+    count = Int(metadata={"description": "服务单数（不含已取消）"})
+    completed = Int(metadata={"description": "已完工单数（待确认、已确认、已完成）"})
+    amount_fen = Int(metadata={"description": "已完工单的最终金额合计（分）"})
+    collected_fen = Int(metadata={"description": "本月内收到的款项（分）"})
+    rework_count = Int(metadata={"description": "返工次数合计"})
     average_rating = ma.fields.Float(allow_none=True, metadata={"description": "平均评分（1 位小数），无评价为 null"})
     callback_rate = ma.fields.Float(allow_none=True,
                                     metadata={"description": "回访率 0..1（3 位小数），无完工单为 null"})
 
 
 class ItemStatsOut(ma.Schema):
-    service_item_id = ma.fields.Integer(allow_none=True)
+    service_item_id = Int(allow_none=True)
     name = ma.fields.String()
     department = ma.fields.String()
     department_label = ma.fields.String()
-    count = ma.fields.Integer()
-    completed = ma.fields.Integer()
-    amount_fen = ma.fields.Integer()
+    count = Int()
+    completed = Int()
+    amount_fen = Int()
 
 
 class ServiceReportOut(ma.Schema):

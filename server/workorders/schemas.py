@@ -1,16 +1,20 @@
 """Work-order request and response schemas (owner, worker and desk views)."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import marshmallow as ma
+from flask import current_app
 from marshmallow import ValidationError, validate, validates_schema
 
 from ..accounts import rules as account_rules
 from ..money import OFFLINE_METHODS, PAYMENT_METHODS
-from ..schemas import LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
+from ..schemas import Day, DecimalText, Int, LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
+from ..timeutil import to_local
 from . import rules, states
 from .reports import CALLBACK_KINDS, CALLBACK_STATUSES
 
-Photos = ma.fields.List(ma.fields.Integer(strict=True), load_default=list, validate=validate.Length(max=9),
+Photos = ma.fields.List(Int(strict=True), load_default=list, validate=validate.Length(max=9),
                         metadata={"description": "POST /api/v1/uploads 返回的图片 id，最多 9 张"})
 
 
@@ -19,21 +23,21 @@ class CatalogArgs(ma.Schema):
 
 
 class CatalogItemOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String()
     category = ma.fields.Function(lambda i: i.category.name)
     department = ma.fields.String()
     department_label = ma.fields.Function(lambda i: account_rules.DEPARTMENTS[i.department])
-    price_fen = ma.fields.Integer()
+    price_fen = Int()
     unit = ma.fields.String()
     description = ma.fields.String()
 
 
 class MaterialOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     name = ma.fields.String()
     unit = ma.fields.String()
-    price_fen = ma.fields.Integer()
+    price_fen = Int()
     active = ma.fields.Boolean()
 
 
@@ -47,7 +51,7 @@ class CatalogOut(ma.Schema):
 
 class OrderIn(ma.Schema):
     kind = ma.fields.String(required=True, validate=validate.OneOf(["repair", "service", "complaint"]))
-    house_id = ma.fields.Integer(required=True, strict=True)
+    house_id = Int(required=True, strict=True)
     description = Text(1000, load_default="")
     preferred_time = LocalDateTime(allow_none=True, load_default=None)
     photos = Photos
@@ -57,8 +61,8 @@ class OrderIn(ma.Schema):
     # complaint about a staff member (service attitude)
     about_staff_name = Text(50, allow_none=True, load_default=None)
     # service
-    service_item_id = ma.fields.Integer(strict=True)
-    quantity = ma.fields.Integer(strict=True, load_default=1, validate=validate.Range(min=1, max=99))
+    service_item_id = Int(strict=True)
+    quantity = Int(strict=True, load_default=1, validate=validate.Range(min=1, max=99))
 
     @validates_schema(skip_on_field_errors=False)
     def by_kind(self, data, **kwargs):
@@ -82,13 +86,13 @@ class OrderIn(ma.Schema):
 class DeskOrderIn(OrderIn):
     channel = ma.fields.String(required=True, validate=validate.OneOf(["phone", "visit", "written"]))
     written = ma.fields.Boolean(load_default=False, metadata={"description": "书面投诉（信函、意见书）"})
-    about_staff_id = ma.fields.Integer(strict=True, allow_none=True, load_default=None)
+    about_staff_id = Int(strict=True, allow_none=True, load_default=None)
     contact_name = Text(50, required=True, min_length=1)
     contact_phone = Phone(required=True)
 
 
 class EventOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     at = LocalDateTime()
     actor = ma.fields.String()
     actor_name = ma.fields.Function(lambda e: e.staff.name if e.staff else None)
@@ -97,7 +101,23 @@ class EventOut(ma.Schema):
     from_status = ma.fields.String(allow_none=True)
     to_status = ma.fields.String(allow_none=True)
     note = ma.fields.String()
-    data = ma.fields.Dict()
+    data = ma.fields.Method("_data", metadata={"description": "事件数据；其中的时间（*_at）为北京时间"})
+
+    def _data(self, event) -> dict:
+        """Times in an event's data are stored as UTC ISO strings; show them in the local zone like every
+        other time of the API."""
+        zone = current_app.config["TIMEZONE"]
+        return {key: (to_local(datetime.fromisoformat(value), zone).isoformat()
+                      if key.endswith("_at") and isinstance(value, str) and _is_iso(value) else value)
+                for key, value in (event.data or {}).items()}
+
+
+def _is_iso(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
 
 
 EVENT_LABELS = {**states.EVENTS, "created": "提交", "urge": "催单", "rating": "评价", "callback": "回访",
@@ -113,9 +133,9 @@ OWNER_HIDDEN = {"decline", "offer_timeout", "no_worker", "breach", "corrective_a
 class MaterialUsageOut(ma.Schema):
     name = ma.fields.String()
     unit = ma.fields.String()
-    unit_price_fen = ma.fields.Integer()
-    quantity = ma.fields.Decimal(as_string=True)
-    amount_fen = ma.fields.Integer()
+    unit_price_fen = Int()
+    quantity = DecimalText()
+    amount_fen = Int()
 
 
 class DeadlinesOut(ma.Schema):
@@ -128,7 +148,7 @@ class DeadlinesOut(ma.Schema):
 
 
 class OrderSummaryOut(ma.Schema):
-    id = ma.fields.Integer()
+    id = Int()
     number = ma.fields.String()
     kind = ma.fields.String()
     kind_label = ma.fields.Function(lambda o: rules.KINDS[o.kind])
@@ -137,8 +157,8 @@ class OrderSummaryOut(ma.Schema):
     status_label = ma.fields.Function(lambda o: states.STATUSES[o.status])
     urgent = ma.fields.Boolean()
     house = ma.fields.Function(lambda o: {"id": o.house_id, "label": o.house.label})
-    quote_fen = ma.fields.Integer(allow_none=True)
-    final_fen = ma.fields.Integer(allow_none=True)
+    quote_fen = Int(allow_none=True)
+    final_fen = Int(allow_none=True)
     appointment_at = LocalDateTime(allow_none=True)
     created_at = LocalDateTime()
 
@@ -149,22 +169,22 @@ class OrderOut(OrderSummaryOut):
     department = ma.fields.String()
     department_label = ma.fields.Function(lambda o: account_rules.DEPARTMENTS.get(o.department, o.department))
     category = ma.fields.String()
-    service_item_id = ma.fields.Integer(allow_none=True)
-    quantity = ma.fields.Integer()
+    service_item_id = Int(allow_none=True)
+    quantity = Int()
     description = ma.fields.String()
-    photos = ma.fields.List(ma.fields.Integer())
+    photos = ma.fields.List(Int())
     preferred_time = LocalDateTime(allow_none=True)
     assignee = ma.fields.Nested(PersonOut, allow_none=True)
     materials = ma.fields.List(ma.fields.Nested(MaterialUsageOut))
-    materials_fen = ma.fields.Integer()
-    paid_fen = ma.fields.Integer()
+    materials_fen = Int()
+    paid_fen = Int()
     amount_needs_confirmation = ma.fields.Function(
         lambda o: o.status == "completed" and o.final_fen is not None and o.quote_fen is not None
         and o.final_fen > o.quote_fen)
     completion_notes = ma.fields.String()
-    completion_photos = ma.fields.List(ma.fields.Integer())
-    rework_count = ma.fields.Integer()
-    rating = ma.fields.Integer(allow_none=True)
+    completion_photos = ma.fields.List(Int())
+    rework_count = Int()
+    rating = Int(allow_none=True)
     rating_comment = ma.fields.String(allow_none=True)
     cancel_reason = ma.fields.String(allow_none=True)
     deadlines = ma.fields.Function(lambda o: DeadlinesOut().dump(o))
@@ -185,8 +205,8 @@ class OrderOut(OrderSummaryOut):
 class BreachOut(ma.Schema):
     clock = ma.fields.String()
     clock_label = ma.fields.Function(lambda b: rules.CLOCKS[b.clock])
-    level = ma.fields.Integer()
-    round = ma.fields.Integer()
+    level = Int()
+    round = Int()
     due_at = LocalDateTime()
     detected_at = LocalDateTime()
 
@@ -215,7 +235,7 @@ def category_label(order) -> str:
 
 class StaffOrderOut(OrderOut):
     corrective_action = ma.fields.String(allow_none=True)
-    corrective_deadline = ma.fields.Date(allow_none=True)
+    corrective_deadline = Day(allow_none=True)
     penalty = ma.fields.String(allow_none=True)
     incident_report = ma.fields.Nested(IncidentReportOut, allow_none=True)
     contact_name = ma.fields.String()
@@ -249,8 +269,8 @@ class StaffOrderFilters(ma.Schema):
         "description": "missed：有时限仍在计时且已超时；soon：有时限在 30 分钟内到期；breached：曾有超时记录"})
     emergency = ma.fields.Boolean(metadata={"description": "true：只看紧急（紧急报修、紧急事件投诉）"})
     important = ma.fields.Boolean(metadata={"description": "true：只看重要投诉"})
-    created_from = ma.fields.Date(metadata={"description": "受理日期起（含），YYYY-MM-DD，北京时间"})
-    created_to = ma.fields.Date(metadata={"description": "受理日期止（含），YYYY-MM-DD，北京时间"})
+    created_from = Day(metadata={"description": "受理日期起（含），YYYY-MM-DD，北京时间"})
+    created_to = Day(metadata={"description": "受理日期止（含），YYYY-MM-DD，北京时间"})
     house = Text(30, metadata={"description": "房屋 1-1-101（楼栋-单元-房号），或楼栋 1、楼栋-单元 1-2"})
     q = Text(50, metadata={"description": "单号，或标题、描述、联系人、联系电话中的文字"})
     sort = ma.fields.String(load_default="newest", validate=validate.OneOf(list(ORDER_SORTS)),
@@ -279,12 +299,12 @@ class OptionalReasonIn(ma.Schema):
 
 
 class ConfirmIn(ma.Schema):
-    accept_final_fen = ma.fields.Integer(strict=True, allow_none=True, load_default=None,
+    accept_final_fen = Int(strict=True, allow_none=True, load_default=None,
                                          metadata={"description": "最终费用超出报价时，须回传该金额表示认可"})
 
 
 class RatingIn(ma.Schema):
-    score = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=5))
+    score = Int(required=True, strict=True, validate=validate.Range(min=1, max=5))
     comment = Text(500, load_default="")
 
 
@@ -294,8 +314,9 @@ class AcceptIn(ma.Schema):
 
 
 class MaterialLineIn(ma.Schema):
-    material_id = ma.fields.Integer(required=True, strict=True)
-    quantity = ma.fields.Decimal(required=True, places=2, validate=validate.Range(min=0.01, max=9999))
+    material_id = Int(required=True, strict=True)
+    quantity = ma.fields.Decimal(required=True, places=2, validate=validate.Range(min=0.01, max=9999),
+                                 metadata={"type": "number", "minimum": 0.01, "maximum": 9999})
 
 
 class CompleteIn(ma.Schema):
@@ -306,7 +327,7 @@ class CompleteIn(ma.Schema):
 
 
 class AssignIn(ma.Schema):
-    assignee_id = ma.fields.Integer(required=True, strict=True)
+    assignee_id = Int(required=True, strict=True)
     appointment_at = LocalDateTime(allow_none=True, load_default=None)
 
 
@@ -325,24 +346,24 @@ class CallbackIn(ma.Schema):
 
 class PaymentIn(ma.Schema):
     method = ma.fields.String(required=True, validate=validate.OneOf(list(OFFLINE_METHODS)))
-    amount_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000_000))
+    amount_fen = Int(required=True, strict=True, validate=validate.Range(min=1, max=10_000_000))
     receipt_no = Text(40, required=True, min_length=1)
 
 
 class PaymentOut(ma.Schema):
-    id = ma.fields.Integer()
-    order_id = ma.fields.Integer()
+    id = Int()
+    order_id = Int()
     order_number = ma.fields.Function(lambda p: p.order.number)
     method = ma.fields.String()
     method_label = ma.fields.Function(lambda p: PAYMENT_METHODS[p.method])
-    amount_fen = ma.fields.Integer()
+    amount_fen = Int()
     receipt_no = ma.fields.String()
     collector = ma.fields.Nested(PersonOut, allow_none=True)
     collected_at = LocalDateTime()
 
 
 class WorkerLoadOut(ma.Schema):
-    id = ma.fields.Integer(attribute="staff.id")
+    id = Int(attribute="staff.id")
     name = ma.fields.String(attribute="staff.name")
     phone = ma.fields.String(attribute="staff.phone")
     role = ma.fields.String(attribute="staff.role")
@@ -350,12 +371,12 @@ class WorkerLoadOut(ma.Schema):
     on_duty = ma.fields.Boolean(attribute="staff.on_duty", metadata={"description": "在岗"})
     skills = ma.fields.List(ma.fields.String(), attribute="staff.skills")
     has_skill = ma.fields.Boolean(metadata={"description": "工单无技能要求，或该员工具备所需技能"})
-    open_orders = ma.fields.Integer(metadata={"description": "已派给该员工、尚未完工的工单数"})
+    open_orders = Int(metadata={"description": "已派给该员工、尚未完工的工单数"})
 
 
 class CallbackOut(ma.Schema):
-    id = ma.fields.Integer()
-    order_id = ma.fields.Integer()
+    id = Int()
+    order_id = Int()
     result = ma.fields.String()
     result_label = ma.fields.Function(lambda c: rules.CALLBACK_RESULTS[c.result])
     note = ma.fields.String()
@@ -368,11 +389,11 @@ class ItemIn(ma.Schema):
     name = Text(50, required=True, min_length=1)
     department = ma.fields.String(required=True, validate=validate.OneOf(["engineering", "cleaning"]))
     skill = Text(20, allow_none=True, load_default=None)
-    price_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+    price_fen = Int(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
     unit = Text(10, required=True, min_length=1)
     description = Text(500, load_default="")
     active = ma.fields.Boolean(load_default=True)
-    sort = ma.fields.Integer(load_default=0)
+    sort = Int(load_default=0)
 
 
 class ItemPatch(ma.Schema):
@@ -380,30 +401,30 @@ class ItemPatch(ma.Schema):
     name = Text(50, min_length=1)
     department = ma.fields.String(validate=validate.OneOf(["engineering", "cleaning"]))
     skill = Text(20, allow_none=True)
-    price_fen = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    price_fen = Int(strict=True, validate=validate.Range(min=0, max=10_000_000))
     unit = Text(10, min_length=1)
     description = Text(500)
     active = ma.fields.Boolean()
-    sort = ma.fields.Integer()
+    sort = Int()
 
 
 class StaffItemOut(CatalogItemOut):
     skill = ma.fields.String(allow_none=True)
     active = ma.fields.Boolean()
-    sort = ma.fields.Integer()
+    sort = Int()
 
 
 class MaterialIn(ma.Schema):
     name = Text(50, required=True, min_length=1)
     unit = Text(10, required=True, min_length=1)
-    price_fen = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
+    price_fen = Int(required=True, strict=True, validate=validate.Range(min=0, max=10_000_000))
     active = ma.fields.Boolean(load_default=True)
 
 
 class MaterialPatch(ma.Schema):
     name = Text(50, min_length=1)
     unit = Text(10, min_length=1)
-    price_fen = ma.fields.Integer(strict=True, validate=validate.Range(min=0, max=10_000_000))
+    price_fen = Int(strict=True, validate=validate.Range(min=0, max=10_000_000))
     active = ma.fields.Boolean()
 
 
@@ -418,7 +439,7 @@ class ReplyIn(ma.Schema):
 
 class CorrectiveIn(ma.Schema):
     action = Text(500, required=True, min_length=1)
-    deadline = ma.fields.Date(allow_none=True, load_default=None)
+    deadline = Day(allow_none=True, load_default=None)
     penalty = Text(200, load_default="")
 
 

@@ -76,3 +76,46 @@ def test_only_managers_and_own_supervisors_make_binding_codes(app, client, login
                          headers=login("demo-clean-lead")).status_code == 204
     with app.app_context():
         assert db.session.get(Staff, cleaner).oa_openid is None
+
+
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # 43 characters, as WeChat's console gives
+
+
+def _signed(app, timestamp=None, nonce="n-1"):
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    signature = hashlib.sha1("".join(sorted([app.config["OA_TOKEN"], ts, nonce])).encode()).hexdigest()
+    return f"signature={signature}&timestamp={ts}&nonce={nonce}"
+
+
+EVENT = ("<xml><ToUserName><![CDATA[gh]]></ToUserName><FromUserName><![CDATA[oa-x]]></FromUserName>"
+         "<CreateTime>1</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content></xml>")
+
+
+def test_a_callback_signed_long_ago_or_replayed_is_refused(app, client, demo):
+    stale = client.post("/wechat/official/events?" + _signed(app, timestamp=int(time.time()) - 3600), data=EVENT)
+    assert stale.status_code == 403 and stale.get_json()["error"]["code"] == "stale_timestamp"
+    query = _signed(app, nonce="once")
+    assert client.post("/wechat/official/events?" + query, data=EVENT).status_code == 200
+    replay = client.post("/wechat/official/events?" + query, data=EVENT)
+    assert replay.status_code == 403 and replay.get_json()["error"]["code"] == "replayed"
+
+
+def test_malformed_xml_is_a_400(app, client, demo):
+    res = client.post("/wechat/official/events?" + _signed(app, nonce="x1"), data="<xml><unclosed>")
+    assert res.status_code == 400 and res.get_json()["error"]["code"] == "bad_message"
+
+
+def test_safe_mode_binds_with_encrypted_events_and_refuses_plain_ones(app, client, login, sandbox, demo, live_app,
+                                                                       monkeypatch):
+    monkeypatch.setitem(app.config, "OA_ENCODING_AES_KEY", AES_KEY)
+    plain = client.post("/wechat/official/events?" + _signed(app, nonce="p1"), data=EVENT)
+    assert plain.status_code == 403 and plain.get_json()["error"]["code"] == "encryption_required", plain.get_json()
+    worker_id = staff_id(app, "demo-eng-2")
+    body = client.post(f"/api/v1/staff/members/{worker_id}/oa-binding", headers=login("demo-eng-lead")).get_json()
+    ticket = body["qr_url"].split("ticket=")[1]
+    scan = sandbox.post("/sandbox/oa/scan", json={"openid": "oa-safe", "ticket": ticket, "safe": True,
+                                                   "encoding_aes_key": AES_KEY,
+                                                   "callback_url": live_app + "/wechat/official/events"}).json()
+    assert scan["delivered"] and scan["status"] == 200 and "绑定成功" in scan["reply"], scan
+    with app.app_context():
+        assert db.session.get(Staff, worker_id).oa_openid == "oa-safe"

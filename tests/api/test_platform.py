@@ -75,7 +75,7 @@ def test_errors_are_logged_without_personal_data(app, sandbox_server, app_log):
 
     @boom.get("/boom-sql")
     def explode_in_sql():
-        db.session.execute(text("SELECT CAST(:phone AS integer)"), {"phone": f"{PHONE} {NAME}"})
+        db.session.execute(text("SELECT CAST(:phone AS date)"), {"phone": f"{PHONE} {NAME}"})  # our bug: a 500
 
     @boom.get("/boom-twice")
     def same_phone_twice():
