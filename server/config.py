@@ -299,6 +299,10 @@ def _check_production(cfg: dict) -> None:
                  "PAY_APIV3_KEY", "PAY_PUBLIC_KEY_ID"):
         if cfg[name] == BY_NAME[name].default:
             problems.append(f"{name} is still the demo value")
+    # Plain-text callbacks can be replayed or forged with one leaked signature; safe mode cannot.
+    if len(cfg["OA_ENCODING_AES_KEY"] or "") != 43:
+        problems.append("OA_ENCODING_AES_KEY must be the official account's 43-character EncodingAESKey "
+                        "(safe mode: 消息加解密方式选择安全模式)")
     from .sandbox.pay_defaults import is_sandbox_key, public_fingerprint  # constants: no Flask app is imported
 
     for name in ("PAY_PRIVATE_KEY", "PAY_PUBLIC_KEY"):

@@ -66,7 +66,8 @@ PRODUCTION = {
     "WUYE_ENV": "production", "WUYE_SECRET_KEY": "Qm7vR2xK9pLw4ZsT8nYc3HbF6jDgA1eUoV5iXtNrBk0",
     "WUYE_DATABASE_URL": "postgresql+psycopg://db/wuye",
     "WUYE_MP_APPID": "wx1234", "WUYE_MP_SECRET": "s1", "WUYE_OA_APPID": "wx5678", "WUYE_OA_SECRET": "s2",
-    "WUYE_OA_TOKEN": "t", "WUYE_SUBSCRIBE_TEMPLATES": json.dumps({k: f"S-{k}" for k in SUBSCRIBE}),
+    "WUYE_OA_TOKEN": "t", "WUYE_OA_ENCODING_AES_KEY": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+    "WUYE_SUBSCRIBE_TEMPLATES": json.dumps({k: f"S-{k}" for k in SUBSCRIBE}),
     "WUYE_OA_TEMPLATES": json.dumps({k: f"O-{k}" for k in OFFICIAL}),
     "WUYE_PAY_MCHID": "1600000001", "WUYE_PAY_CERT_SERIAL_NO": "ABC", "WUYE_PAY_APIV3_KEY": "k" * 32,
     "WUYE_PAY_PUBLIC_KEY_ID": "PUB_KEY_ID_REAL", "WUYE_PAY_NOTIFY_URL": "https://wy.example.com/api/v1/pay/notify",
@@ -92,6 +93,7 @@ def test_production_with_every_setting_talks_to_wechat():
     ("WUYE_PAY_PUBLIC_KEY", "", "PAY_PUBLIC_KEY must be set"),
     ("WUYE_PAY_APIV3_KEY", "sandbox-apiv3-key-0123456789abcd", "PAY_APIV3_KEY is still the demo value"),
     ("WUYE_PAY_NOTIFY_URL", "http://wy.example.com/api/v1/pay/notify", "https"),
+    ("WUYE_OA_ENCODING_AES_KEY", "", "safe mode"),
 ])
 def test_production_refuses_demo_values(name, value, complaint):
     with pytest.raises(ConfigError, match=complaint):
