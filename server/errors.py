@@ -8,6 +8,7 @@ Messages are Chinese because owners and staff read them; `code` is a stable Engl
 """
 from __future__ import annotations
 
+import csv
 import logging
 import re
 from typing import Any
@@ -220,6 +221,15 @@ def handle_integrity_error(error: IntegrityError):
 OUT_OF_RANGE = {"22003", "22008"}
 
 
+def handle_bad_file(error: Exception):
+    """An uploaded file the csv module cannot read (a NUL byte, a broken quote...): the file's fault."""
+    from .extensions import db
+
+    db.session.rollback()
+    return envelope(422, "bad_file", "文件格式有误：请上传 UTF-8 或 GBK 编码的 CSV 文件",
+                    {"file": ["不是有效的 CSV 文件"]})
+
+
 def handle_data_error(error: Exception):
     """A number or date the database cannot hold that validation let through is the caller's input: a 422,
     not a 500. Any other data error (a bad cast in our own SQL...) is ours: a 500."""
@@ -252,6 +262,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_integrity_error)
     app.register_error_handler(DataError, handle_data_error)
+    app.register_error_handler(csv.Error, handle_bad_file)
     app.register_error_handler(OverflowError, handle_data_error)
     app.register_error_handler(Exception, handle_unexpected)
 

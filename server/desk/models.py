@@ -33,5 +33,5 @@ class Consultation(db.Model):
     received_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    house: Mapped[House | None] = relationship()
+    house: Mapped[House | None] = relationship(lazy="selectin")
     received_by: Mapped[Staff | None] = relationship()

@@ -99,6 +99,7 @@ class MessagePreviewOut(ma.Schema):
 
 class PreviewOut(NoticeSummaryOut):
     """The notice as it would be published now (id null)."""
+    id = Int(allow_none=True, metadata={"description": "预览尚未发布：null"})
     content = ma.fields.String()
     scope = ma.fields.Dict(allow_none=True)
     message = ma.fields.Nested(MessagePreviewOut, metadata={"description": "住户在微信中看到的订阅消息"})

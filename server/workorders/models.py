@@ -85,6 +85,11 @@ class WorkOrder(db.Model):
               postgresql_where=text("callback_at IS NULL")),
         Index("ix_work_orders_onsite_running", "community_id", "onsite_due_at",
               postgresql_where=text("emergency IS true AND arrived_at IS NULL")),
+        # the callback queue: due (needs a call) by deadline, done by when it was called back
+        Index("ix_work_orders_callback_due", "community_id", "callback_due_at",
+              postgresql_where=text("needs_callback IS true")),
+        Index("ix_work_orders_callback_done", "community_id", "callback_at",
+              postgresql_where=text("callback_at IS NOT NULL")),
         # text search (filters._text): trigrams, PostgreSQL only (the migration skips it elsewhere)
         Index("ix_work_orders_text", *TEXT_SEARCH, postgresql_using="gin",
               postgresql_ops={column: "gin_trgm_ops" for column in TEXT_SEARCH}),
@@ -163,9 +168,10 @@ class WorkOrder(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     community: Mapped[Community] = relationship()
-    house: Mapped[House] = relationship()
+    # Every list shows the house and who handles it: loaded with the orders (one query per list, selectin).
+    house: Mapped[House] = relationship(lazy="selectin")
     owner: Mapped[Owner | None] = relationship()
-    assignee: Mapped[Staff | None] = relationship(foreign_keys=[assignee_id])
+    assignee: Mapped[Staff | None] = relationship(foreign_keys=[assignee_id], lazy="selectin")
     received_by: Mapped[Staff | None] = relationship(foreign_keys=[received_by_id])
     service_item: Mapped[ServiceItem | None] = relationship()
     events: Mapped[list[WorkOrderEvent]] = relationship(back_populates="order", order_by="WorkOrderEvent.id")

@@ -37,10 +37,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from ..accounts import rules as account_rules
 from ..accounts.models import Community, Staff
@@ -269,20 +269,19 @@ def xlsx_filenames(month: str) -> tuple[str, str]:
 
 # -- callback queue ------------------------------------------------------------------------------------------
 
+DONE_DAYS = 30  # the callback queue's "done" tab: calls of the last month
+
+
 def callback_queue(staff: Staff, status: str, page: int, per_page: int, kind: str | None = None) -> dict:
     """A page of the callback queue with each order's latest callback."""
     access.require(staff, "desk")
     now = utcnow()
-    stmt = select(WorkOrder).where(
-        WorkOrder.community_id == staff.community_id, WorkOrder.kind.in_([kind] if kind else CALLBACK_KINDS),
-        WorkOrder.status.in_(DONE), WorkOrder.callback_due_at.is_not(None))
-    if status == "done":
-        stmt = stmt.where(WorkOrder.needs_callback.is_(False), WorkOrder.callback_at.is_not(None))
+    stmt = select(WorkOrder).where(*_queue_base(staff, kind), _in_tab(status, now))
+    if status == "done":  # latest first: what the desk reviews
+        order = (WorkOrder.callback_at.desc(), WorkOrder.id.desc())
     else:
-        stmt = stmt.where(WorkOrder.needs_callback.is_(True))
-        if status == "overdue":
-            stmt = stmt.where(WorkOrder.callback_due_at < now)
-    page_data = paginate(stmt.order_by(WorkOrder.callback_due_at, WorkOrder.id), page, per_page)
+        order = (WorkOrder.callback_due_at, WorkOrder.id)
+    page_data = paginate(stmt.order_by(*order), page, per_page)
     orders = page_data["items"]
     latest: dict[int, Callback] = {}
     if orders:
@@ -296,3 +295,27 @@ def callback_queue(staff: Staff, status: str, page: int, per_page: int, kind: st
         "last_callback": latest.get(o.id),
     } for o in orders]
     return page_data
+
+
+def _queue_base(staff: Staff, kind: str | None) -> tuple:
+    return (WorkOrder.community_id == staff.community_id, WorkOrder.kind.in_([kind] if kind else CALLBACK_KINDS),
+            WorkOrder.status.in_(DONE), WorkOrder.callback_due_at.is_not(None))
+
+
+def _in_tab(status: str, now):
+    """due: needs a call; overdue: needs one past its deadline; done: called back in the last DONE_DAYS."""
+    if status == "done":
+        return and_(WorkOrder.needs_callback.is_(False), WorkOrder.callback_at.is_not(None),
+                    WorkOrder.callback_at >= now - timedelta(days=DONE_DAYS))
+    if status == "overdue":
+        return and_(WorkOrder.needs_callback.is_(True), WorkOrder.callback_due_at < now)
+    return WorkOrder.needs_callback.is_(True)
+
+
+def callback_counts(staff: Staff, kind: str | None = None) -> dict[str, int]:
+    """How many orders each tab of the queue holds: a count each (each tab's own partial index answers it;
+    one query counting all three with FILTER would read the community's whole history)."""
+    access.require(staff, "desk")
+    now = utcnow()
+    return {s: db.session.scalar(select(func.count()).select_from(WorkOrder)
+                                 .where(*_queue_base(staff, kind), _in_tab(s, now))) for s in CALLBACK_STATUSES}

@@ -61,3 +61,18 @@ def test_dates_nobody_means_are_refused(client, login, demo):
 
 def test_an_order_is_still_accepted(client, zhangsan):
     assert report(client, zhangsan.headers)["status"] == "submitted"  # the guard lets ordinary input through
+
+
+def test_a_file_the_csv_reader_cannot_read_is_a_422(client, login, demo):
+    import io
+
+    broken = io.BytesIO(b'meter\rnumber,reading\n1,2\n')  # a bare CR inside a header: csv.Error
+    res = client.post("/api/v1/staff/meter-readings", headers=login("demo-manager"),
+                      data={"file": (broken, "readings.csv")}, content_type="multipart/form-data")
+    assert res.status_code == 422 and res.get_json()["error"]["code"] == "bad_file", res.get_json()
+
+
+def test_a_notice_preview_matches_its_schema(client, login, demo):
+    res = client.post("/api/v1/staff/notices/preview", headers=login("demo-manager"),
+                      json={"title": "停水", "content": "明天停水", "kind": "water_cut", "scope": None})
+    assert res.status_code == 200 and res.get_json()["id"] is None

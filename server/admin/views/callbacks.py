@@ -39,7 +39,7 @@ def record_callback(order_id: int):
 def _queue(error: ValidationFailed | None = None, failed_id: int | None = None):
     args = forms.query_args(CallbackArgs(), request.args)
     data = reports.callback_queue(g.staff, args["status"], args["page"], args["per_page"], args["kind"])
-    counts = {status: reports.callback_queue(g.staff, status, 1, 1, args["kind"])["total"] for status in TABS}
+    counts = reports.callback_counts(g.staff, args["kind"])
     return render_template("admin/callbacks.html", data=data, counts=counts, tabs=TABS, status=args["status"],
                            kind=args["kind"], kinds=rules.KINDS, results=rules.CALLBACK_RESULTS,
                            args=forms.plain_args(request.args, "page", "done", "number", "kind_done"),
