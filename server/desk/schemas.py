@@ -130,7 +130,7 @@ class BillLineOut(ma.Schema):
     amount_fen = Int()
     status = ma.fields.String()
     status_label = ma.fields.Function(lambda b: BILL_STATUSES.get(b.status, b.status))
-    due_date = ma.fields.Date()
+    due_date = Day()
 
 
 class AccountOut(ma.Schema):

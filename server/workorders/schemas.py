@@ -495,7 +495,7 @@ class CalendarDayIn(ma.Schema):
 
 class CalendarDayOut(ma.Schema):
     id = Int()
-    day = ma.fields.Date()
+    day = Day()
     weekday = ma.fields.Function(lambda d: d.day.isoweekday())
     kind = ma.fields.String()
     kind_label = ma.fields.Function(lambda d: CALENDAR_KINDS[d.kind])
@@ -506,5 +506,5 @@ class CalendarDayOut(ma.Schema):
 class PrefillOut(ma.Schema):
     year = Int()
     added = ma.fields.List(ma.fields.Nested(CalendarDayOut), metadata={"description": "新加入的日期"})
-    kept = ma.fields.List(ma.fields.Date(), metadata={"description": "本小区已有设置、未改动的日期"})
+    kept = ma.fields.List(Day(), metadata={"description": "本小区已有设置、未改动的日期"})
     source = ma.fields.String(metadata={"description": "放假安排的来源（软件包及版本）"})
