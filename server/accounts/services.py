@@ -300,6 +300,9 @@ def update_staff(actor: Staff, staff_id: int, data: dict, current_session=None) 
         access.require(actor, "manage_staff", target)
     if set(data) - {"on_duty", "skills"} and not access.can(actor, "create_staff"):
         raise Forbidden("只有经理可以修改岗位、部门和账号", code="role_forbidden")
+    if data.get("phone") and data["phone"] != target.phone and db.session.scalar(
+            select(Staff.id).where(Staff.phone == data["phone"])):
+        raise Conflict("该手机号已是员工账号", code="phone_taken")
     password = data.pop("password", None)
     if password:  # a reset ends that person's sessions (the caller's own, if it is theirs, stays)
         set_password(target, password, keep=current_session if target.id == actor.id else None)

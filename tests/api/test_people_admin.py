@@ -127,3 +127,12 @@ def test_a_password_reset_ends_that_persons_sessions(app, client, login, demo):
     supervisor = client.patch(f"/api/v1/staff/members/{worker}", headers=login("demo-eng-lead"),
                               json={"password": "new-password-2"})
     assert supervisor.status_code == 403
+
+
+def test_a_phone_another_member_of_staff_has_is_refused(app, client, login, demo):
+    with app.app_context():
+        worker = db.session.scalar(select(Staff.id).where(Staff.mp_openid == "demo-eng-1"))
+    res = client.patch(f"/api/v1/staff/members/{worker}", headers=login("demo-manager"), json={"phone": "13900000006"})
+    assert res.status_code == 409 and res.get_json()["error"]["code"] == "phone_taken"
+    same = client.patch(f"/api/v1/staff/members/{worker}", headers=login("demo-manager"), json={"phone": "13900000005"})
+    assert same.status_code == 200
