@@ -14,7 +14,6 @@ import that follows the preview is of the very file previewed.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import secrets
 from dataclasses import dataclass, field
@@ -224,7 +223,7 @@ def import_for(staff: Staff, *, raw: bytes | None = None, preview_id: str | None
     code = staff.community.code
     report = run(text, code, dry_run=dry_run, only_community=code)
     if dry_run:
-        report.preview_id = hashlib.sha256(raw).hexdigest()[:16] + secrets.token_hex(8)
+        report.preview_id = secrets.token_urlsafe(16)
         get_redis().set(_preview_key(staff, report.preview_id), raw, ex=PREVIEW_TTL)
     elif preview_id:
         get_redis().delete(_preview_key(staff, preview_id))
