@@ -77,6 +77,7 @@ def test_a_receptionist_finds_a_house_and_reads_its_page(desk, app, client, logi
 
     d.go("/admin/houses?q=1-2")  # a whole unit, by number, with Enter
     assert d.page.locator("#house-hits tbody tr").count() == 12
+    d.shot("houses-search")
     d.go("/admin/houses?q=王麻子")
     assert "没有找到与“王麻子”相符的房屋或住户" in d.page.inner_text("main")
     other = d.go(f"/admin/houses/{house_id(app, '9', '1', '101', community='other')}")

@@ -85,6 +85,8 @@ def test_a_new_worker_scans_the_qr_code_and_receives_a_dispatched_order(desk, ap
 
     d.page.click("a:has-text('公众号绑定二维码')")
     d.page.wait_for_selector("text=公众号未绑定")
+    no_inline_script(d.page)
+    d.shot("staff-qr-start")
     d.page.click("button:has-text('生成绑定二维码')")
     d.page.wait_for_selector("#oa-qr svg")
     d.shot("staff-qr")

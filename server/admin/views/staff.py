@@ -133,7 +133,7 @@ def qr_svg(content: str) -> Markup:
 @page("manage_staff")
 def staff_oa_state(staff_id: int):
     """The bound-or-not line of the QR page, polled while the worker scans."""
-    return render_template("admin/_oa_state.html", person=services.managed_staff(g.staff, staff_id))
+    return render_template("admin/_oa_state.html", person=services.managed_staff(g.staff, staff_id), poll=True)
 
 
 @bp.post("/staff/<int:staff_id>/oa-unbind")
