@@ -109,11 +109,8 @@ def roster_import(path: str, community_code: str | None, dry_run: bool) -> None:
             text = roster.decode(fh.read())
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
-    report = roster.import_csv(text, community_code)
-    if dry_run:
-        db.session.rollback()
-    else:
-        db.session.commit()
+    report = roster.run(text, community_code, dry_run=dry_run)
+    db.session.commit()
     click.echo(f"行数 {report.rows}：新增房屋 {report.houses_created}，更新房屋 {report.houses_updated}，"
                f"新增住户 {report.entries_created}，更新住户 {report.entries_updated}，无变化 {report.unchanged}，"
                f"拒绝 {len(report.rejected)}" + ("（试运行，未写入）" if dry_run else ""))

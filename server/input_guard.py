@@ -56,7 +56,8 @@ def check_request() -> None:
     if BAD_TEXT.search(request.path):
         bad.append("path")
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        bad += [k for k, values in request.form.lists() for v in [k, *values] if BAD_TEXT.search(v)]
+        # (a part whose name werkzeug cannot read comes with the name None)
+        bad += [str(k) for k, values in request.form.lists() for v in [k or "", *values] if BAD_TEXT.search(v)]
     elif request.is_json and request.content_length != 0:
         raw = request.get_data(cache=True)
         if raw.strip():

@@ -30,15 +30,18 @@ class Community(db.Model):
 
 
 class CalendarDay(db.Model):
-    """Exceptions to the weekly pattern: public holidays and make-up working days (调休)."""
+    """Exceptions to the weekly pattern: public holidays and make-up working days (调休), and days the
+    community keeps its ordinary hours although the State Council's schedule says otherwise."""
     __tablename__ = "calendar_days"
     __table_args__ = (UniqueConstraint("community_id", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     day: Mapped[date] = mapped_column(Date)
-    kind: Mapped[str] = mapped_column(String(16))  # holiday | workday
+    kind: Mapped[str] = mapped_column(String(16))  # holiday | workday | normal (ordinary hours, an override)
     name: Mapped[str] = mapped_column(String(50), default="")
+    # state: pre-filled from the State Council's schedule; manual: set by the community's manager
+    source: Mapped[str] = mapped_column(String(10), default="manual", server_default="manual")
 
 
 class Building(db.Model):

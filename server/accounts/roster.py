@@ -5,19 +5,27 @@ Columns (English or Chinese headers, UTF-8 with or without BOM, also GBK from Ex
     name/姓名, phone/手机号, role/身份 (owner/family/tenant or 业主/家庭成员/租户; default owner)
 A row without name and phone only creates (or updates) the house. Re-running the same file changes
 nothing: buildings, houses and entries are matched on their natural keys and updated in place.
+
+`run(..., dry_run=True)` checks a file and reports exactly what importing it would do (and every row it
+would refuse) without keeping anything: the CLI's --dry-run and the staff's preview (`import_for`, behind
+POST /api/v1/staff/roster/import and the admin page's 房屋与住户), whose file is held for an hour so the
+import that follows the preview is of the very file previewed.
 """
 from __future__ import annotations
 
 import csv
 import io
+import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 
-from ..extensions import db
+from ..auth import access
+from ..errors import NotFound, ValidationFailed
+from ..extensions import db, get_redis
 from . import rules
-from .models import Building, Community, House, RosterEntry
+from .models import Building, Community, House, RosterEntry, Staff
 
 HEADERS = {
     "community_code": "community_code", "小区编码": "community_code", "小区": "community_code",
@@ -44,6 +52,8 @@ class Report:
     entries_updated: int = 0
     unchanged: int = 0
     rejected: list[tuple[int, str]] = field(default_factory=list)  # (line number, reason)
+    dry_run: bool = False  # checked only: nothing was kept
+    preview_id: str | None = None  # a previewed file held for its import (import_for)
 
 
 def decode(raw: bytes) -> str:
@@ -55,7 +65,25 @@ def decode(raw: bytes) -> str:
     raise ValueError("文件编码无法识别（请保存为 UTF-8 或 GBK 的 CSV）")
 
 
-def import_csv(text: str, default_community: str | None = None) -> Report:
+def run(text: str, default_community: str | None = None, *, dry_run: bool = False,
+        only_community: str | None = None) -> Report:
+    """import_csv, kept (the caller commits) or, for a dry run, undone once counted (a savepoint)."""
+    savepoint = db.session.begin_nested()
+    try:
+        report = import_csv(text, default_community, only_community=only_community)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if dry_run:
+        savepoint.rollback()
+        report.dry_run = True
+    else:
+        savepoint.commit()
+    return report
+
+
+def import_csv(text: str, default_community: str | None = None, *, only_community: str | None = None) -> Report:
+    """Import every row (`only_community`: refuse rows of any other community)."""
     report = Report()
     reader = csv.DictReader(io.StringIO(text))
     columns = {h: HEADERS.get((h or "").strip().lower(), HEADERS.get((h or "").strip())) for h in reader.fieldnames or []}
@@ -71,6 +99,9 @@ def import_csv(text: str, default_community: str | None = None) -> Report:
         report.rows += 1
         row = {columns[k]: (v or "").strip() for k, v in raw.items() if k in columns and columns[k]}
         try:
+            code = row.get("community_code") or default_community
+            if only_community and code and code != only_community:
+                raise RowError(f"小区编码 {code} 不是本小区（{only_community}）")
             _import_row(row, default_community, communities, buildings, report)
         except RowError as exc:
             report.rejected.append((line, str(exc)))
@@ -162,3 +193,38 @@ def _decimal_or_none(value: str | None) -> Decimal | None:
     if area <= 0 or area > Decimal("100000"):
         raise RowError(f"建筑面积 {value} 超出范围")
     return area
+
+
+# -- staff: preview, then import the file previewed ------------------------------------------------------
+
+PREVIEW_TTL = 3600  # seconds a previewed file waits for its import
+
+
+def _preview_key(staff: Staff, preview_id: str) -> str:
+    return f"roster-preview:{staff.id}:{preview_id}"
+
+
+def import_for(staff: Staff, *, raw: bytes | None = None, preview_id: str | None = None,
+               dry_run: bool = False) -> Report:
+    """A manager's import into their own community (rows of another community are refused). A dry run
+    (the preview) keeps the file for PREVIEW_TTL and reports its `preview_id`; an import names either a
+    file or a preview_id (the file previewed, imported as it was shown)."""
+    access.require(staff, "import_roster")
+    if raw is None and preview_id:
+        raw = get_redis().get(_preview_key(staff, preview_id))
+        if raw is None:
+            raise NotFound("预览已过期（保留 1 小时），请重新选择文件", code="preview_expired")
+    if not raw:
+        raise ValidationFailed("请选择名册文件（CSV）", fields={"file": ["请选择名册文件（CSV）"]})
+    try:
+        text = decode(raw)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), fields={"file": [str(exc)]}) from exc
+    code = staff.community.code
+    report = run(text, code, dry_run=dry_run, only_community=code)
+    if dry_run:
+        report.preview_id = secrets.token_urlsafe(16)
+        get_redis().set(_preview_key(staff, report.preview_id), raw, ex=PREVIEW_TTL)
+    elif preview_id:
+        get_redis().delete(_preview_key(staff, preview_id))
+    return report

@@ -7,11 +7,11 @@ from ..auth.access import requires
 from ..auth.services import current_identity, require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
-from . import queries, services
+from . import queries, roster, services
 from .schemas import (
     BindIn, BindingArgs, BindingOut, BindingPage, BuildingOut, MeOut, MemberIn,
-    MembersOut, MembershipOut, InvitationOut, OaBindingOut, OwnerOut, PhoneIn, RejectIn, StaffArgs, StaffCreateIn,
-    StaffOut, StaffUpdateIn,
+    MembersOut, MembershipOut, InvitationOut, OaBindingOut, OwnerOut, PhoneIn, RejectIn, RosterFileIn,
+    RosterImportArgs, RosterReportOut, StaffArgs, StaffCreateIn, StaffOut, StaffUpdateIn,
 )
 
 me = blueprint("me", "/api/v1/me", "业主本人：资料、手机号、房屋绑定、家庭成员")
@@ -125,6 +125,22 @@ def list_buildings():
     return queries.buildings_of(require_staff().community_id)
 
 
+@staff_blp.post("/roster/import")
+@requires("import_roster")
+@staff_blp.arguments(RosterImportArgs, location="query")
+@staff_blp.arguments(RosterFileIn, location="files")
+@staff_blp.response(200, RosterReportOut)
+@staff_blp.doc(security=BEARER)
+def import_roster(args, files):
+    """导入业主名册（经理，仅本小区）：先 dry_run=true 预览（逐行报告将被拒绝的行，不写入），再以 preview_id
+    导入所预览的文件；可重复导入，已有的房屋与住户不会重复"""
+    upload = files.get("file")
+    report = roster.import_for(require_staff(), raw=upload.read() if upload else None,
+                               preview_id=args["preview_id"], dry_run=args["dry_run"])
+    db.session.commit()
+    return report
+
+
 @staff_blp.get("/bindings")
 @requires("review_bindings")
 @staff_blp.arguments(BindingArgs, location="query")
@@ -197,9 +213,10 @@ def update_staff(data, staff_id):
 @staff_blp.doc(security=BEARER)
 def create_oa_binding(staff_id):
     """生成公众号绑定码：员工用微信扫描二维码后即可接收工单推送"""
-    row, token, qr_url = services.create_oa_binding(require_staff(), staff_id)
+    code = services.create_oa_binding(require_staff(), staff_id)
     db.session.commit()
-    return {"token": token, "scene": services.BIND_PREFIX + token, "qr_url": qr_url, "expires_at": row.expires_at}
+    return {"token": code.token, "scene": code.scene, "qr_url": code.qr_url, "qr_content": code.qr_content,
+            "expires_at": code.row.expires_at}
 
 
 @staff_blp.delete("/members/<int:staff_id>/oa-binding")

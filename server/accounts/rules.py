@@ -21,6 +21,15 @@ ROLES = {
     "supervisor": "主管",
     "worker": "员工",
 }
+# What a worker can be sent to do (dispatch matches a repair category's or a service item's skill against
+# Staff.skills), by department.
+SKILLS = {
+    "water": ("给排水", "engineering"),
+    "electricity": ("电路电器", "engineering"),
+    "doors_windows": ("门窗锁具", "engineering"),
+    "cleaning": ("保洁", "cleaning"),
+    "greening": ("绿化", "cleaning"),
+}
 MEMBER_ROLES = {"owner": "业主", "family": "家庭成员", "tenant": "租户"}
 MEMBERSHIP_STATUSES = {"pending": "待审核", "approved": "已通过", "rejected": "未通过", "unbound": "已解绑"}
 
@@ -54,6 +63,9 @@ PERMISSIONS: dict[str, Permission] = {
     "reports": _p("manager", "只有经理和财务可以查看报表", finance=True),
     "manage_catalog": _p("manager", "只有经理可以维护服务目录"),
     "create_staff": _p("manager", "只有经理可以添加员工"),
+    "import_roster": _p("manager", "只有经理可以导入业主名册"),
+    # business hours, holidays and make-up working days: every clock counts on them
+    "manage_calendar": _p("manager", "只有经理可以设置营业时间与节假日"),
     # supervisors: the workers of their own department (on duty, skills), not roles or accounts
     "manage_staff": _p("manager supervisor", "没有权限管理该员工", department=True),
     "audit_messages": _p("manager", "只有经理可以查看消息记录"),

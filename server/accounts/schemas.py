@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_smorest.fields import Upload as UploadField
 from marshmallow import validate
 
 from ..schemas import DecimalText, Int, LocalDateTime, PageArgs, Phone, Text, mask_phone, page_of
@@ -166,6 +167,8 @@ class OaBindingOut(ma.Schema):
     token = ma.fields.String(metadata={"description": "一次性绑定码（24 小时内有效）"})
     scene = ma.fields.String(metadata={"description": "二维码场景值 bind:<token>"})
     qr_url = ma.fields.String(allow_none=True, metadata={"description": "公众号带参二维码图片地址"})
+    qr_content = ma.fields.String(allow_none=True, metadata={
+        "description": "二维码的内容（微信返回的 url），可据此自行生成二维码图片"})
     expires_at = LocalDateTime()
 
 
@@ -175,3 +178,33 @@ class BuildingOut(ma.Schema):
     name = ma.fields.String()
 
 
+
+
+# -- roster import ---------------------------------------------------------------------------------------
+
+class RosterImportArgs(ma.Schema):
+    dry_run = ma.fields.Boolean(load_default=False, metadata={
+        "description": "只检查并报告（预览），不写入；文件保留 1 小时，返回 preview_id"})
+    preview_id = Text(64, load_default=None, metadata={"description": "导入此前预览过的文件（不再上传 file）"})
+
+
+class RosterFileIn(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    file = UploadField(metadata={
+        "description": "业主名册 CSV（UTF-8 或 GBK）：小区编码/community_code（可省略，仅本小区）, 楼栋/building, "
+                       "单元/unit, 房号/room, 楼层/floor, 建筑面积/area_m2, 姓名/name, 手机号/phone, 身份/role"})
+
+
+class RosterReportOut(ma.Schema):
+    rows = Int()
+    houses_created = Int()
+    houses_updated = Int()
+    entries_created = Int(metadata={"description": "新增的名册住户"})
+    entries_updated = Int()
+    unchanged = Int()
+    rejected = ma.fields.Function(lambda r: [{"line": line, "reason": reason} for line, reason in r.rejected],
+                                  metadata={"description": "被拒绝的行：行号（表头为第 1 行）与原因"})
+    dry_run = ma.fields.Boolean(metadata={"description": "true：仅预览，未写入"})
+    preview_id = ma.fields.String(allow_none=True, metadata={"description": "预览的文件，确认导入时传回"})

@@ -4,7 +4,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -270,6 +272,14 @@ def scoped_staff(actor: Staff, staff_id: int) -> Staff:
     return access.scoped(Staff, staff_id, actor, "未找到该员工")
 
 
+def managed_staff(actor: Staff, staff_id: int) -> Staff:
+    """A member of staff `actor` manages (managers: anyone of their community; supervisors: their own
+    department's workers), else 404 (another community) or 403."""
+    target = scoped_staff(actor, staff_id)
+    access.require(actor, "manage_staff", target)
+    return target
+
+
 def create_staff(actor: Staff, data: dict) -> Staff:
     access.require(actor, "create_staff")
     if db.session.scalar(select(Staff).where(Staff.phone == data["phone"])):
@@ -290,6 +300,9 @@ def update_staff(actor: Staff, staff_id: int, data: dict, current_session=None) 
         access.require(actor, "manage_staff", target)
     if set(data) - {"on_duty", "skills"} and not access.can(actor, "create_staff"):
         raise Forbidden("只有经理可以修改岗位、部门和账号", code="role_forbidden")
+    if data.get("phone") and data["phone"] != target.phone and db.session.scalar(
+            select(Staff.id).where(Staff.phone == data["phone"])):
+        raise Conflict("该手机号已是员工账号", code="phone_taken")
     password = data.pop("password", None)
     if password:  # a reset ends that person's sessions (the caller's own, if it is theirs, stays)
         set_password(target, password, keep=current_session if target.id == actor.id else None)
@@ -299,8 +312,7 @@ def update_staff(actor: Staff, staff_id: int, data: dict, current_session=None) 
 
 
 def unbind_oa(actor: Staff, staff_id: int) -> Staff:
-    target = scoped_staff(actor, staff_id)
-    access.require(actor, "manage_staff", target)
+    target = managed_staff(actor, staff_id)
     target.oa_openid = None
     return target
 
@@ -312,25 +324,40 @@ def _token_hash(token: str) -> str:
 BIND_PREFIX = "bind:"
 
 
-def create_oa_binding(actor: Staff, staff_id: int) -> tuple[OaBindingToken, str, str | None]:
+@dataclass(frozen=True)
+class OaBindingCode:
+    """A one-time binding code: the token (typed into the official account if no QR code could be made),
+    WeChat's QR image (`qr_url`, its showqrcode address) and what that QR code holds (`qr_content`, the
+    address WeChat returns with the ticket, from which a QR code may be drawn: the admin page does)."""
+    row: OaBindingToken
+    token: str
+    qr_url: str | None
+    qr_content: str | None
+
+    @property
+    def scene(self) -> str:
+        return BIND_PREFIX + self.token
+
+
+def create_oa_binding(actor: Staff, staff_id: int) -> OaBindingCode:
     """A one-time token, and the official account's QR code that carries it (scan -> bound)."""
-    target = scoped_staff(actor, staff_id)
-    access.require(actor, "manage_staff", target)
+    target = managed_staff(actor, staff_id)
     token = secrets.token_urlsafe(12)
     ttl = timedelta(days=1)
     row = OaBindingToken(staff_id=target.id, token_hash=_token_hash(token), created_by_id=actor.id,
                          expires_at=utcnow() + ttl)
-    qr_url = None
+    qr_url = qr_content = None
     try:
         result = official_account().create_qrcode(BIND_PREFIX + token, int(ttl.total_seconds()))
         row.qr_ticket = result.get("ticket")
-        qr_url = current_app.config["WECHAT_API_BASE"] + "cgi-bin/showqrcode?ticket=" + (row.qr_ticket or "")
+        qr_url = current_app.config["WECHAT_API_BASE"] + "cgi-bin/showqrcode?ticket=" + quote(row.qr_ticket or "")
+        qr_content = result.get("url")
     except WeChatError as err:
         # The token still works if typed into the official account; the QR code can be made again.
         log.warning("QR code for staff binding not created: %s", err)
     db.session.add(row)
     db.session.flush()
-    return row, token, qr_url
+    return OaBindingCode(row, token, qr_url, qr_content)
 
 
 def consume_oa_binding(token: str, oa_openid: str) -> tuple[Staff | None, str]:

@@ -144,10 +144,10 @@ NAV = [
     ("现金交接", "admin.handover", ("view_takings",)),
     ("报表", "admin.reports", ("reports", "complaint_report")),
     ("—管理", None, ()),
-    ("房屋与住户", "admin.houses", ("review_bindings", "view_bills", "manage_fees")),
+    ("房屋与住户", "admin.houses", ("find_houses",)),
     ("员工", "admin.staff", ("manage_staff",)),
     ("服务目录", "admin.catalog", ("manage_catalog",)),
-    ("营业时间与节假日", "admin.calendar", ("manage_catalog",)),
+    ("营业时间与节假日", "admin.calendar", ("manage_calendar",)),
 ]
 
 

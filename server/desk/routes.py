@@ -9,10 +9,10 @@ from ..auth.services import require_staff
 from ..extensions import db
 from ..pagination import paginate
 from ..timeutil import local_today
-from . import consultations, houses
+from . import consultations, house_file, houses
 from .schemas import (
-    CallOut, CallsArgs, ConsultationArgs, ConsultationIn, ConsultationOut, ConsultationPage, HouseHitOut,
-    HouseSearchArgs,
+    CallOut, CallsArgs, ConsultationArgs, ConsultationIn, ConsultationOut, ConsultationPage, HouseFileOut,
+    HouseHitOut, HouseSearchArgs,
 )
 
 houses_blp = blueprint("house-search", "/api/v1/staff/houses", "接待：按房号、住户姓名或手机号查找房屋")
@@ -29,6 +29,15 @@ calls_blp = blueprint("calls", "/api/v1/staff/calls", "当日来电来访：咨�
 def search_houses(args):
     """边输入边查找本小区的房屋：1-1-101 / 1-1 / 1、姓名开头、手机号（完整或前 5 位以上）"""
     return houses.search(require_staff(), args["q"], args["limit"])
+
+
+@houses_blp.get("/<int:house_id>")
+@requires("find_houses")
+@houses_blp.response(200, HouseFileOut)
+@houses_blp.doc(security=BEARER)
+def get_house(house_id):
+    """房屋档案：名册住户、小程序绑定（及其状态）、最近的工单与账单概况"""
+    return house_file.house_file(require_staff(), house_id)
 
 
 @consultations_blp.post("")

@@ -4,9 +4,13 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import ValidationError, validate, validates_schema
 
+from ..accounts import rules as account_rules
+from ..accounts.schemas import BindingOut, HouseOut
+from ..billing.services import BILL_STATUSES
 from ..schemas import Day, Int, LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from ..workorders import rules as order_rules
 from ..workorders import states
+from ..workorders.schemas import OrderSummaryOut
 from . import houses
 from .consultations import CHANNELS
 
@@ -105,3 +109,45 @@ class CallOut(ma.Schema):
 
 
 KIND_LABELS = {**order_rules.KINDS, "consultation": "咨询"}
+
+
+# -- a house's file ----------------------------------------------------------------------------------------
+
+class RosterEntryOut(ma.Schema):
+    id = Int()
+    name = ma.fields.String()
+    phone = ma.fields.String()
+    role = ma.fields.String()
+    role_label = ma.fields.Function(lambda e: account_rules.MEMBER_ROLES.get(e.role, e.role))
+    source = ma.fields.String(metadata={"description": "roster 名册导入 | owner 业主登记的家人、租户 | staff 审核通过时补登"})
+    created_at = LocalDateTime()
+
+
+class BillLineOut(ma.Schema):
+    id = Int()
+    period = ma.fields.String()
+    item = ma.fields.Function(lambda b: b.fee_item.name)
+    amount_fen = Int()
+    status = ma.fields.String()
+    status_label = ma.fields.Function(lambda b: BILL_STATUSES.get(b.status, b.status))
+    due_date = Day()
+
+
+class AccountOut(ma.Schema):
+    unpaid_count = Int()
+    unpaid_fen = Int()
+    overdue_count = Int(metadata={"description": "已过缴费期限仍未缴的账单"})
+    overdue_fen = Int()
+    paid_count = Int()
+    paid_fen = Int()
+    latest = ma.fields.List(ma.fields.Nested(BillLineOut), metadata={"description": "最近的账单"})
+
+
+class HouseFileOut(ma.Schema):
+    house = ma.fields.Nested(HouseOut)
+    roster = ma.fields.List(ma.fields.Nested(RosterEntryOut), metadata={"description": "业主名册中的住户，业主在前"})
+    memberships = ma.fields.List(ma.fields.Nested(BindingOut), metadata={
+        "description": "小程序中的房屋绑定（含待审核、未通过、已解绑），已通过的在前"})
+    orders = ma.fields.List(ma.fields.Nested(OrderSummaryOut), metadata={"description": "最近的工单（本人可查看的）"})
+    orders_total = Int()
+    account = ma.fields.Nested(AccountOut, allow_none=True, metadata={"description": "账单概况（无查看账单权限时为 null）"})

@@ -10,10 +10,10 @@ from ..auth.services import require_owner, require_staff
 from ..extensions import db
 from ..pagination import paginate
 from ..reporting import BINARY, XLSX_MIMETYPE, xlsx_response
-from . import access, catalog, complaints, dispatch, events, export, filters, intake, lifecycle, payments, rules
+from . import access, calendar, catalog, complaints, dispatch, events, export, filters, intake, lifecycle, payments, rules
 from .schemas import (
-    AcceptIn, AssignIn, CallbackIn, CallbackOut, CatalogArgs, CatalogOut, CompleteIn, ConfirmIn, CorrectiveIn,
-    DeskOrderIn, IncidentReportIn, IncidentReviewIn, ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch,
+    AcceptIn, AssignIn, CalendarArgs, CalendarDayIn, CalendarDayOut, CallbackIn, CallbackOut, CatalogArgs,
+    CatalogOut, CompleteIn, ConfirmIn, CorrectiveIn, DeskOrderIn, HoursIn, HoursOut, PrefillArgs, PrefillOut, IncidentReportIn, IncidentReviewIn, ItemIn, ItemPatch, MaterialIn, MaterialOut, MaterialPatch,
     OptionalReasonIn, OrderArgs, OrderIn, OrderOut, OrderPage, OrderSummaryOut, PaymentIn, PaymentOut, RatingIn,
     ReasonIn, ReplyIn, StaffItemOut, StaffOrderArgs, StaffOrderFilters, StaffOrderOut, StaffOrderPage, TaskArgs,
     WorkerLoadOut,
@@ -24,6 +24,8 @@ catalog_blp = blueprint("catalog", "/api/v1/catalog", "便民有偿服务目录"
 tasks_blp = blueprint("tasks", "/api/v1/staff/tasks", "员工任务：接单、到场、暂停、完工")
 desk_blp = blueprint("desk-orders", "/api/v1/staff/work-orders", "服务中心：登记、派单、回访、收款、通知单")
 staff_catalog_blp = blueprint("staff-catalog", "/api/v1/staff/catalog", "服务目录维护（经理）")
+calendar_blp = blueprint("calendar", "/api/v1/staff/calendar",
+                         "营业时间与节假日（经理）：各项时限按此计算；每年可按国务院放假安排预填")
 
 
 # -- catalog ---------------------------------------------------------------------------------------------
@@ -499,4 +501,69 @@ def update_material(data, material_id):
     return material
 
 
-BLUEPRINTS = (catalog_blp, owner_blp, tasks_blp, desk_blp, staff_catalog_blp)
+# -- the business calendar ---------------------------------------------------------------------------------
+
+@calendar_blp.get("/hours")
+@calendar_blp.response(200, HoursOut)
+@calendar_blp.doc(security=BEARER)
+def get_hours():
+    """每周营业时间（1 为星期一；null 为不营业）"""
+    return calendar.hours(require_staff())
+
+
+@calendar_blp.put("/hours")
+@requires("manage_calendar")
+@calendar_blp.arguments(HoursIn)
+@calendar_blp.response(200, HoursOut)
+@calendar_blp.doc(security=BEARER)
+def put_hours(data):
+    """设置每周营业时间（七天都须给出，不营业为 null）"""
+    week = calendar.set_hours(require_staff(), data)
+    db.session.commit()
+    return week
+
+
+@calendar_blp.get("/days")
+@calendar_blp.arguments(CalendarArgs, location="query")
+@calendar_blp.response(200, CalendarDayOut(many=True))
+@calendar_blp.doc(security=BEARER)
+def list_days(args):
+    """节假日、调休上班日与照常营业日"""
+    return calendar.days(require_staff(), args.get("year"))
+
+
+@calendar_blp.post("/days")
+@requires("manage_calendar")
+@calendar_blp.arguments(CalendarDayIn)
+@calendar_blp.response(201, CalendarDayOut)
+@calendar_blp.doc(security=BEARER)
+def set_day(data):
+    """设置某一天（覆盖该日原有设置，包括预填的国务院安排）"""
+    row = calendar.set_day(require_staff(), data)
+    db.session.commit()
+    return row
+
+
+@calendar_blp.delete("/days/<int:day_id>")
+@requires("manage_calendar")
+@calendar_blp.response(204)
+@calendar_blp.doc(security=BEARER)
+def delete_day(day_id):
+    """删除某一天的设置（该日按每周营业时间；再次预填会恢复国务院安排）"""
+    calendar.remove_day(require_staff(), day_id)
+    db.session.commit()
+
+
+@calendar_blp.post("/prefill")
+@requires("manage_calendar")
+@calendar_blp.arguments(PrefillArgs, location="query")
+@calendar_blp.response(200, PrefillOut)
+@calendar_blp.doc(security=BEARER)
+def prefill(args):
+    """按国务院公布的放假安排预填一年的节假日与调休上班日（已有设置的日期不变；可重复执行）；尚未收录该年时 409"""
+    report = calendar.prefill(require_staff(), args["year"])
+    db.session.commit()
+    return report
+
+
+BLUEPRINTS = (catalog_blp, owner_blp, tasks_blp, desk_blp, staff_catalog_blp, calendar_blp)

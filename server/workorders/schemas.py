@@ -12,6 +12,7 @@ from ..money import OFFLINE_METHODS, PAYMENT_METHODS
 from ..schemas import Day, DecimalText, Int, LocalDateTime, PageArgs, PersonOut, Phone, Text, page_of
 from ..timeutil import to_local
 from . import rules, states
+from .calendar import KINDS as CALENDAR_KINDS
 from .reports import CALLBACK_KINDS, CALLBACK_STATUSES
 
 Photos = ma.fields.List(Int(strict=True), load_default=list, validate=validate.Length(max=9),
@@ -453,3 +454,57 @@ class IncidentReportIn(ma.Schema):
 class IncidentReviewIn(ma.Schema):
     approve = ma.fields.Boolean(required=True)
     note = Text(200, load_default="")
+
+
+# -- the business calendar (hours, holidays, make-up working days) --------------------------------------------
+
+TIME_OF_DAY = validate.Regexp(r"^([01]\d|2[0-3]):[0-5]\d$", error="时间格式为 时:分，如 08:30")
+
+
+class DayHoursIn(ma.Schema):
+    open = ma.fields.String(required=True, validate=TIME_OF_DAY, metadata={"description": "开门时间 HH:MM"})
+    close = ma.fields.String(required=True, validate=TIME_OF_DAY, metadata={"description": "下班时间 HH:MM"})
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if data["close"] <= data["open"]:
+            raise ValidationError({"close": ["下班时间须晚于开门时间"]})
+
+
+# {"1": {"open": "08:30", "close": "18:00"}, ..., "7": null}: every ISO weekday (1 = Monday), null = closed.
+HoursIn = ma.Schema.from_dict({str(day): ma.fields.Nested(DayHoursIn, required=True, allow_none=True)
+                               for day in range(1, 8)}, name="BusinessHoursIn")
+HoursOut = ma.Schema.from_dict({str(day): ma.fields.List(ma.fields.String(), allow_none=True, metadata={
+    "description": "[开门, 下班]，null 为不营业"}) for day in range(1, 8)}, name="BusinessHoursOut")
+
+
+class CalendarArgs(ma.Schema):
+    year = Int(validate=validate.Range(min=2000, max=2099), metadata={"description": "年份；不填为全部"})
+
+
+class PrefillArgs(ma.Schema):
+    year = Int(required=True, validate=validate.Range(min=2000, max=2099))
+
+
+class CalendarDayIn(ma.Schema):
+    day = Day(required=True)
+    kind = ma.fields.String(required=True, validate=validate.OneOf(["holiday", "workday", "normal"]), metadata={
+        "description": "holiday 休息 | workday 调休上班 | normal 照常营业（不按国务院安排）"})
+    name = Text(50, load_default="", metadata={"description": "如 春节、小区活动"})
+
+
+class CalendarDayOut(ma.Schema):
+    id = Int()
+    day = Day()
+    weekday = ma.fields.Function(lambda d: d.day.isoweekday())
+    kind = ma.fields.String()
+    kind_label = ma.fields.Function(lambda d: CALENDAR_KINDS[d.kind])
+    name = ma.fields.String()
+    source = ma.fields.String(metadata={"description": "state 国务院安排（预填）| manual 本小区设置"})
+
+
+class PrefillOut(ma.Schema):
+    year = Int()
+    added = ma.fields.List(ma.fields.Nested(CalendarDayOut), metadata={"description": "新加入的日期"})
+    kept = ma.fields.List(Day(), metadata={"description": "本小区已有设置、未改动的日期"})
+    source = ma.fields.String(metadata={"description": "放假安排的来源（软件包及版本）"})

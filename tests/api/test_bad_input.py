@@ -43,6 +43,15 @@ def test_nul_bytes_in_a_query_are_refused(client, login, demo):
     assert res.status_code == 422
 
 
+def test_a_multipart_part_whose_name_cannot_be_read_is_no_server_error(client, login, demo):
+    body = (b'--b\r\nContent-Disposition: form-data; name="O\\"\r\n\r\nnull\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="r.csv"\r\n\r\n'
+            + "楼栋,单元,房号\n8,1,101\n".encode() + b'\r\n--b--\r\n')
+    res = client.post("/api/v1/staff/roster/import?dry_run=true", data=body, headers=login("demo-manager"),
+                      content_type="multipart/form-data; boundary=b")
+    assert res.status_code == 200 and res.get_json()["houses_created"] == 1  # (werkzeug names that part None)
+
+
 def test_json_nested_fifty_thousand_deep_is_a_400(client, zhangsan):
     deep = "[" * 50000 + "]" * 50000
     res = client.post("/api/v1/work-orders", headers={**zhangsan.headers, "Content-Type": "application/json"},

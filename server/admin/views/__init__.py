@@ -1,2 +1,16 @@
 """Admin views, one module per area; importing this package registers them on the blueprint."""
-from . import auth, bindings, board, callbacks, complaints, feedback, intake, notices, orders  # noqa: F401
+from . import (  # noqa: F401
+    auth,
+    bindings,
+    board,
+    calendar,
+    callbacks,
+    catalog,
+    complaints,
+    feedback,
+    houses,
+    intake,
+    notices,
+    orders,
+    staff,
+)
